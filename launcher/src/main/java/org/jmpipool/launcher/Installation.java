@@ -1,0 +1,189 @@
+package org.jmpipool.launcher;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What the launcher finds on this machine: executables on PATH, the Open MPI version, its Java
+ * bindings jar and the directory of their native half.
+ */
+class Installation {
+
+  private static final Pattern OMPI_VERSION = Pattern.compile("Open MPI v(\\d+(?:\\.\\d+)*)");
+
+  private final Map<String, String> environment;
+  private final Path home;
+
+  Installation(Map<String, String> environment, Path home) {
+    this.environment = environment;
+    this.home = home;
+  }
+
+  Map<String, String> environment() {
+    return environment;
+  }
+
+  Path home() {
+    return home;
+  }
+
+  /** Finds an executable on PATH. */
+  Optional<Path> executable(String name) {
+    for (String dir : environment.getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (dir.isEmpty()) {
+        continue;
+      }
+      Path candidate = Path.of(dir, name);
+      if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Returns the Open MPI version, as {@code ompi_info --version} reports it. */
+  String openMpiVersion(Path mpirun) throws LaunchException {
+    Path ompiInfo = mpirun.resolveSibling("ompi_info");
+    if (!Files.isExecutable(ompiInfo)) {
+      ompiInfo = executable("ompi_info").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
+          "ompi_info not found next to " + mpirun + " or on PATH: is Open MPI installed completely?"));
+    }
+    String output = run(ompiInfo.toString(), "--version");
+    Matcher matcher = OMPI_VERSION.matcher(output);
+    if (!matcher.find()) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, "cannot read the Open MPI version from '" + ompiInfo
+          + " --version': " + output.strip());
+    }
+    return matcher.group(1);
+  }
+
+  /**
+   * Finds the Java bindings of the given Open MPI version and checks that they match it.
+   *
+   * @param version the installed Open MPI version
+   * @param mpirun the mpirun found, whose installation may hold the jar
+   * @return the jar
+   * @throws LaunchException when there is none, or it is built for another version
+   */
+  Path bindingsJar(String version, Path mpirun) throws LaunchException {
+    List<Path> candidates = new ArrayList<>();
+    String explicit = environment.get("JMPIPOOL_MPI_JAR");
+    if (explicit != null && !explicit.isEmpty()) {
+      Path jar = Path.of(explicit);
+      if (!Files.isRegularFile(jar)) {
+        throw new LaunchException(LaunchException.ENVIRONMENT, "JMPIPOOL_MPI_JAR names " + jar + ", which does not exist");
+      }
+      candidates.add(jar);
+    }
+    String mpiHome = environment.get("MPI_HOME");
+    if (mpiHome != null && !mpiHome.isEmpty()) {
+      candidates.add(Path.of(mpiHome, "lib", "mpi.jar"));
+    }
+    Path prefix = mpirun.toAbsolutePath().getParent().getParent();
+    if (prefix != null) {
+      candidates.add(prefix.resolve("lib").resolve("mpi.jar"));
+      candidates.add(prefix.resolve("lib64").resolve("mpi.jar"));
+    }
+    candidates.add(mavenRepository().resolve(Path.of("org", "open-mpi", "mpi", version, "mpi-" + version + ".jar")));
+    for (Path jar : candidates) {
+      if (Files.isRegularFile(jar)) {
+        checkVersion(jar, version);
+        return jar;
+      }
+    }
+    throw new LaunchException(LaunchException.ENVIRONMENT, "the Java bindings (mpi.jar) of Open MPI " + version
+        + " were not found: run " + provisionScript() + ", or set JMPIPOOL_MPI_JAR");
+  }
+
+  /** Finds the directory holding libmpi_java.so, which some JVMs do not search by default. */
+  Optional<Path> nativeLibraryDirectory(Path mpirun) {
+    List<Path> candidates = new ArrayList<>();
+    String mpiHome = environment.get("MPI_HOME");
+    if (mpiHome != null && !mpiHome.isEmpty()) {
+      candidates.add(Path.of(mpiHome, "lib"));
+    }
+    Path prefix = mpirun.toAbsolutePath().getParent().getParent();
+    if (prefix != null) {
+      candidates.add(prefix.resolve("lib"));
+      candidates.add(prefix.resolve("lib64"));
+      candidates.add(prefix.resolve("lib64").resolve("openmpi").resolve("lib"));
+      try (DirectoryStream<Path> multiarch = Files.newDirectoryStream(prefix.resolve("lib"), "*-linux-gnu*")) {
+        multiarch.forEach(dir -> candidates.add(dir.resolve("openmpi").resolve("lib")));
+      } catch (IOException e) {
+        // No multiarch directories: nothing to add.
+      }
+    }
+    return candidates.stream().filter(dir -> Files.exists(dir.resolve("libmpi_java.so"))).findFirst();
+  }
+
+  String provisionScript() {
+    Path inDistribution = home.resolve("bin").resolve("provision-mpi.sh");
+    if (Files.exists(inDistribution)) {
+      return inDistribution.toString();
+    }
+    return home.resolve("../../provision-mpi.sh").normalize().toString();
+  }
+
+  private Path mavenRepository() {
+    String repository = environment.get("MAVEN_REPO");
+    if (repository != null && !repository.isEmpty()) {
+      return Path.of(repository);
+    }
+    return Path.of(environment.getOrDefault("HOME", System.getProperty("user.home")), ".m2", "repository");
+  }
+
+  private void checkVersion(Path jar, String version) throws LaunchException {
+    String built;
+    try (JarFile file = new JarFile(jar.toFile())) {
+      built = file.getManifest() == null ? null : file.getManifest().getMainAttributes().getValue("Implementation-Version");
+    } catch (IOException e) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, "cannot read the Java bindings " + jar + ": " + e.getMessage());
+    }
+    if (built != null && !built.equals(version)) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, "the Java bindings " + jar + " are built for Open MPI "
+          + built + ", but Open MPI " + version + " is installed: run " + provisionScript());
+    }
+  }
+
+  private static String run(String... command) throws LaunchException {
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      byte[] output;
+      try (InputStream in = process.getInputStream()) {
+        output = in.readAllBytes();
+      }
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new LaunchException(LaunchException.ENVIRONMENT, String.join(" ", command) + " did not finish in 30 s");
+      }
+      return new String(output, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, "cannot run " + String.join(" ", command) + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LaunchException(LaunchException.ENVIRONMENT, "interrupted while running " + command[0]);
+    }
+  }
+
+  /** Returns whether this process runs as root. */
+  boolean runningAsRoot() {
+    return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+  }
+
+  int cores() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+}

@@ -1,0 +1,279 @@
+package org.jmpipool.launcher;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The {@code jmpipool} command: checks a launch request and turns it into an {@code mpirun} or
+ * {@code srun} command line that starts the bootstrap on every rank.
+ *
+ * <p>Started by {@code bin/jmpipool}, it writes the command line to the file named by
+ * {@code JMPIPOOL_COMMAND_FILE} and the script execs it; started otherwise, it runs the command
+ * itself and returns its exit status.
+ */
+@Command(name = "jmpipool", mixinStandardHelpOptions = true, versionProvider = Launcher.Version.class,
+    sortOptions = false, usageHelpAutoWidth = true,
+    description = {"Runs a Java program on MPI ranks: rank 0 runs MAIN_CLASS with an injected executor",
+        "(Jmpipool.executor(), or PoolApplication.run), the other ranks run its tasks.", ""},
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {"0:the program returned", "1:the program threw, or the job failed",
+        "2:bad usage: unknown option or class, a class with no main", "3:missing mpirun, srun or Java bindings",
+        "n:the status the program passed to System.exit(n)"})
+public final class Launcher implements Callable<Integer> {
+
+  static final String BOOTSTRAP = "org.jmpipool.internal.Bootstrap";
+  static final List<String> RUNTIME_JVM_OPTIONS = List.of(
+      "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
+      "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+      "--add-opens", "java.base/java.util=ALL-UNNAMED",
+      "--add-opens", "java.base/java.util.concurrent=ALL-UNNAMED",
+      "--enable-native-access=ALL-UNNAMED");
+
+  /** How the ranks are started. */
+  enum Kind {
+    /** srun inside a SLURM allocation when srun exists, mpirun otherwise. */
+    auto,
+    /** Open MPI's mpirun. */
+    mpirun,
+    /** SLURM's srun with PMIx. */
+    srun
+  }
+
+  @Option(names = {"-n", "--np"}, paramLabel = "N",
+      description = "Ranks to start: 1 master + N-1 workers (default: inside a SLURM allocation, its tasks;"
+          + " elsewhere, the number of cores + 1).")
+  private Integer ranks;
+
+  @Option(names = {"-cp", "--classpath", "--class-path"}, paramLabel = "PATH",
+      description = "The program's classpath (default: $CLASSPATH, else the current directory).")
+  private String classpath;
+
+  @Option(names = {"-J", "--jvm-opt"}, paramLabel = "OPT",
+      description = "A JVM option for every rank, e.g. -J-Xmx4g (repeatable).")
+  private List<String> jvmOptions = new ArrayList<>();
+
+  @Option(names = "--mpirun-opt", paramLabel = "OPT",
+      description = "One argument for mpirun or srun, e.g. --mpirun-opt=--report-bindings (repeatable).")
+  private List<String> launcherOptions = new ArrayList<>();
+
+  @Option(names = "--launcher", paramLabel = "KIND", defaultValue = "auto",
+      description = "auto, mpirun or srun (default: ${DEFAULT-VALUE}: srun inside a SLURM allocation, else mpirun).")
+  private Kind kind;
+
+  @Option(names = "--allow-run-as-root", description = "Let mpirun start ranks as root.")
+  private boolean allowRunAsRoot;
+
+  @Option(names = "--dry-run", description = "Print the command that would run, and exit.")
+  private boolean dryRun;
+
+  @Option(names = "--verbose", description = "Print the command to stderr and log at debug level on every rank.")
+  private boolean verbose;
+
+  @Parameters(index = "0", paramLabel = "MAIN_CLASS", description = "The program's class.")
+  private String mainClass;
+
+  @Parameters(index = "1..*", paramLabel = "ARGS", description = "The program's arguments, passed unchanged.")
+  private List<String> programArguments = new ArrayList<>();
+
+  private final Installation installation;
+
+  Launcher(Installation installation) {
+    this.installation = installation;
+  }
+
+  /**
+   * Runs the launcher.
+   *
+   * @param args the command line
+   */
+  public static void main(String[] args) {
+    Map<String, String> environment = System.getenv();
+    Path home = Path.of(environment.getOrDefault("JMPIPOOL_HOME", ".")).toAbsolutePath().normalize();
+    System.exit(commandLine(new Launcher(new Installation(environment, home))).execute(args));
+  }
+
+  static CommandLine commandLine(Launcher launcher) {
+    CommandLine commandLine = new CommandLine(launcher)
+        .setStopAtPositional(true)
+        .setExpandAtFiles(false)
+        .setEndOfOptionsDelimiter("--")
+        .setCaseInsensitiveEnumValuesAllowed(true);
+    commandLine.setExecutionExceptionHandler((exception, line, parsed) -> {
+      if (exception instanceof LaunchException launch) {
+        line.getErr().println("jmpipool: " + launch.getMessage());
+        return launch.exitStatus();
+      }
+      throw exception;
+    });
+    return commandLine;
+  }
+
+  @Override
+  public Integer call() throws LaunchException, IOException, InterruptedException {
+    List<String> command = command();
+    String line = Shell.quote(command);
+    if (dryRun) {
+      System.out.println(line);
+      return 0;
+    }
+    if (verbose) {
+      System.err.println("jmpipool: " + line);
+    }
+    String commandFile = installation.environment().get("JMPIPOOL_COMMAND_FILE");
+    if (commandFile != null && !commandFile.isEmpty()) {
+      Files.writeString(Path.of(commandFile), line, StandardCharsets.UTF_8);
+      return 0;
+    }
+    return new ProcessBuilder(command).inheritIO().start().waitFor();
+  }
+
+  /** Builds the command line of the job. */
+  List<String> command() throws LaunchException {
+    if (ranks != null && ranks < 2) {
+      throw new LaunchException(LaunchException.USAGE, "-n must be at least 2 (1 master + at least 1 worker), got " + ranks);
+    }
+    boolean inAllocation = isSet("SLURM_JOB_ID");
+    Kind resolved = kind == Kind.auto
+        ? (inAllocation && installation.executable("srun").isPresent() ? Kind.srun : Kind.mpirun)
+        : kind;
+    Path mpirun = installation.executable("mpirun").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
+        "mpirun not found on PATH: install Open MPI (run " + installation.provisionScript() + ")"));
+    List<Path> userClasspath = userClasspath();
+    List<Path> programClasspath = new ArrayList<>(jars(installation.home().resolve("lib")));
+    programClasspath.addAll(userClasspath);
+    programClasspath.addAll(jars(installation.home().resolve("examples")));
+    ProgramCheck.check(mainClass, programClasspath);
+
+    String version = installation.openMpiVersion(mpirun);
+    Path bindings = installation.bindingsJar(version, mpirun);
+
+    List<String> command = new ArrayList<>();
+    Integer rankCount = ranks != null ? ranks : inAllocation ? null : installation.cores() + 1;
+    if (resolved == Kind.srun) {
+      Path srun = installation.executable("srun").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
+          "--launcher srun: srun not found on PATH"));
+      if (!inAllocation) {
+        throw new LaunchException(LaunchException.USAGE, "--launcher srun works inside a SLURM allocation"
+            + " (sbatch or salloc); SLURM_JOB_ID is not set");
+      }
+      command.add(srun.toString());
+      command.add("--mpi=pmix");
+      if (rankCount != null) {
+        command.add("--ntasks=" + rankCount);
+      }
+    } else {
+      boolean rootAllowed = allowRunAsRoot
+          || "1".equals(installation.environment().get("OMPI_ALLOW_RUN_AS_ROOT"))
+          && "1".equals(installation.environment().get("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"));
+      if (installation.runningAsRoot() && !rootAllowed) {
+        throw new LaunchException(LaunchException.USAGE, "refusing to start MPI ranks as root: pass --allow-run-as-root"
+            + " (or set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)");
+      }
+      command.add(mpirun.toString());
+      if (rankCount != null) {
+        command.add("-n");
+        command.add(rankCount.toString());
+      }
+      command.add("--oversubscribe");
+      if (launcherOptions.stream().noneMatch(option -> option.startsWith("--bind-to") || option.startsWith("-bind-to"))) {
+        // Each JVM runs several threads (GC, JIT, communication, tasks): pinning it to one core starves them.
+        command.add("--bind-to");
+        command.add("none");
+      }
+      if (allowRunAsRoot) {
+        command.add("--allow-run-as-root");
+      }
+    }
+    command.addAll(launcherOptions);
+    command.add(javaExecutable());
+    command.addAll(RUNTIME_JVM_OPTIONS);
+    installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> command.add("-Djava.library.path=" + dir));
+    if (jvmOptions.stream().noneMatch(option -> option.startsWith("-Dlogback.configurationFile="))) {
+      command.add("-Dlogback.configurationFile=jmpipool-logback.xml");
+    }
+    if (verbose) {
+      command.add("-Djmpipool.log.level=DEBUG");
+    }
+    command.addAll(jvmOptions);
+    command.add("-cp");
+    command.add(rankClasspath(bindings, userClasspath));
+    command.add(BOOTSTRAP);
+    command.add(mainClass);
+    command.addAll(programArguments);
+    return command;
+  }
+
+  private String rankClasspath(Path bindings, List<Path> userClasspath) {
+    List<String> entries = new ArrayList<>();
+    entries.add(installation.home().resolve("lib") + File.separator + "*");
+    entries.add(bindings.toString());
+    userClasspath.forEach(entry -> entries.add(entry.toString()));
+    entries.add(installation.home().resolve("examples") + File.separator + "*");
+    return String.join(File.pathSeparator, entries);
+  }
+
+  private List<Path> userClasspath() throws LaunchException {
+    String path = classpath != null ? classpath : installation.environment().getOrDefault("CLASSPATH", ".");
+    List<Path> entries = new ArrayList<>();
+    for (String entry : path.split(File.pathSeparator)) {
+      if (entry.isEmpty()) {
+        continue;
+      }
+      if (entry.endsWith("*")) {
+        entries.addAll(jars(Path.of(entry.substring(0, entry.length() - 1))));
+      } else {
+        entries.add(Path.of(entry).toAbsolutePath().normalize());
+      }
+    }
+    return entries;
+  }
+
+  private static List<Path> jars(Path directory) throws LaunchException {
+    List<Path> jars = new ArrayList<>();
+    if (!Files.isDirectory(directory)) {
+      return jars;
+    }
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory, "*.jar")) {
+      stream.forEach(jar -> jars.add(jar.toAbsolutePath().normalize()));
+    } catch (IOException e) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, "cannot list " + directory + ": " + e.getMessage());
+    }
+    jars.sort(null);
+    return jars;
+  }
+
+  private String javaExecutable() {
+    String explicit = installation.environment().get("JMPIPOOL_JAVA");
+    if (explicit != null && !explicit.isEmpty()) {
+      return explicit;
+    }
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private boolean isSet(String variable) {
+    String value = installation.environment().get(variable);
+    return value != null && !value.isEmpty();
+  }
+
+  /** Reads the version from the launcher jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Launcher.class.getPackage().getImplementationVersion();
+      return new String[] {"jmpipool " + (version == null ? "(development build)" : version),
+          "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.home") + ")"};
+    }
+  }
+}

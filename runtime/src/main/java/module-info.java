@@ -1,0 +1,12 @@
+/**
+ * jmpipool: an MPI task pool for Java. The API is package {@code org.jmpipool}; everything else
+ * is internal.
+ */
+module org.jmpipool {
+  requires org.slf4j;
+  requires com.esotericsoftware.kryo.kryo5;
+  requires static mpi;
+  requires jdk.unsupported;
+
+  exports org.jmpipool;
+}

@@ -1,0 +1,194 @@
+package org.jmpipool.internal;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.jmpipool.internal.transport.MpiTransport;
+import org.jmpipool.internal.transport.Transport;
+import sun.misc.Signal;
+
+/**
+ * The main class of every rank of a launched job: {@code Bootstrap MAIN_CLASS [ARGS...]}.
+ * Rank 0 runs the program with the job's executor; the other ranks serve tasks until told to
+ * stop. Whatever the program does (returns, throws, calls {@code System.exit}), every rank ends,
+ * in bounded time, and the job's exit status says how it went.
+ */
+public final class Bootstrap {
+
+  /** Exit status when the program ran and returned. */
+  static final int EXIT_OK = 0;
+  /** Exit status when the program threw, or the job failed. */
+  static final int EXIT_FAILED = 1;
+  /** Exit status when the program could not be started (no such class, no main, a single rank). */
+  static final int EXIT_UNUSABLE = 2;
+  /** How long workers get to stop after the program failed or exited, before the job is aborted. */
+  private static final long STOP_GRACE_SECONDS = 10;
+
+  private Bootstrap() {
+  }
+
+  /**
+   * Runs a rank.
+   *
+   * @param args the program's class name, then its arguments
+   */
+  public static void main(String[] args) {
+    if (args.length < 1) {
+      System.err.println("usage: " + Bootstrap.class.getName() + " MAIN_CLASS [ARGS...] (started by bin/jmpipool)");
+      System.exit(EXIT_UNUSABLE);
+    }
+    CommunicationThread comm = new CommunicationThread(MpiTransport::initialize);
+    comm.start();
+    Transport transport;
+    try {
+      transport = comm.opened().join();
+    } catch (CompletionException e) {
+      System.err.println("jmpipool: " + e.getCause().getMessage());
+      System.exit(EXIT_FAILED);
+      return;
+    }
+    Codec codec = new Codec();
+    int status = transport.rank() == 0
+        ? runMaster(comm, transport, codec, args[0], Arrays.copyOfRange(args, 1, args.length))
+        : runWorker(comm, transport, codec);
+    System.exit(status);
+  }
+
+  private static int runMaster(CommunicationThread comm, Transport transport, Codec codec, String className,
+      String[] programArgs) {
+    MasterAgent agent = new MasterAgent(transport, comm);
+    comm.run(agent);
+    DistributedExecutor executor = new DistributedExecutor(agent, codec, comm.finished());
+    ProgramRunner.Program program;
+    try {
+      if (executor.workers() == 0) {
+        throw new IllegalArgumentException("the job has a single rank, so no workers: start at least 2 ranks");
+      }
+      program = ProgramRunner.resolve(className);
+    } catch (IllegalArgumentException e) {
+      System.err.println("jmpipool: " + e.getMessage());
+      executor.close();
+      return EXIT_UNUSABLE;
+    }
+    JobContext.install(executor);
+    ExitWatch watch = new ExitWatch(() -> onMasterExit(executor, agent, transport));
+    int status = EXIT_OK;
+    try {
+      program.run(executor, programArgs);
+    } catch (Throwable failure) {
+      System.err.println("jmpipool: " + className + " failed; ending the job");
+      failure.printStackTrace();
+      status = EXIT_FAILED;
+    }
+    stopWorkers(executor, transport, status);
+    watch.disarm();
+    return status;
+  }
+
+  /** Ends the pool in order after success; after a failure, cancels what is left first. */
+  private static void stopWorkers(DistributedExecutor executor, Transport transport, int status) {
+    if (status == EXIT_OK) {
+      executor.close();
+      return;
+    }
+    executor.shutdownNow();
+    try {
+      if (!executor.awaitTermination(STOP_GRACE_SECONDS, TimeUnit.SECONDS)) {
+        System.err.println("jmpipool: workers did not stop within " + STOP_GRACE_SECONDS + " s; aborting the job");
+        transport.abort(status);
+      }
+    } catch (InterruptedException e) {
+      transport.abort(status);
+    }
+  }
+
+  /** The master's JVM is exiting early: System.exit in the program, or a signal. */
+  private static void onMasterExit(DistributedExecutor executor, MasterAgent agent, Transport transport) {
+    String signal = ExitWatch.signalName();
+    if (signal == null) {
+      stopWorkers(executor, transport, EXIT_FAILED);
+      return;
+    }
+    CompletableFuture<Map<Integer, List<Long>>> held = new CompletableFuture<>();
+    agent.execute(() -> held.complete(agent.heldTasksByWorker()));
+    Map<Integer, List<Long>> tasks;
+    try {
+      tasks = held.get(1, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      tasks = null;
+    }
+    System.err.println("jmpipool: master received SIG" + signal + " (from the MPI runtime after a rank failed, or"
+        + " from the user or scheduler); tasks held by workers: " + (tasks == null ? "unknown" : describe(tasks)));
+  }
+
+  private static String describe(Map<Integer, List<Long>> tasksByWorker) {
+    if (tasksByWorker.isEmpty()) {
+      return "none";
+    }
+    StringBuilder text = new StringBuilder();
+    tasksByWorker.forEach((rank, ids) -> text.append(text.length() == 0 ? "" : "; ")
+        .append("rank ").append(rank).append(": tasks ").append(ids));
+    return text.toString();
+  }
+
+  private static int runWorker(CommunicationThread comm, Transport transport, Codec codec) {
+    WorkerAgent agent = new WorkerAgent(transport, codec, comm);
+    comm.run(agent);
+    ExitWatch watch = new ExitWatch(() -> {
+      if (!agent.stopping()) {
+        String signal = ExitWatch.signalName();
+        try {
+          agent.announceExit(signal != null ? "received SIG" + signal : "System.exit was called, by a task", 1_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    try {
+      comm.finished().join();
+    } catch (CompletionException e) {
+      return EXIT_FAILED;
+    } finally {
+      watch.disarm();
+    }
+    return EXIT_OK;
+  }
+
+  /**
+   * Runs an action when the JVM exits before {@link #disarm()}: a shutdown hook, plus handlers
+   * for SIGTERM and SIGINT that record the signal and exit with the conventional status.
+   */
+  private static final class ExitWatch {
+    private static volatile String signal;
+    private volatile boolean armed = true;
+
+    ExitWatch(Runnable onEarlyExit) {
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        if (armed) {
+          onEarlyExit.run();
+        }
+      }, "jmpipool-exit"));
+      for (String name : new String[] {"TERM", "INT"}) {
+        try {
+          Signal.handle(new Signal(name), received -> {
+            signal = received.getName();
+            System.exit(128 + received.getNumber());
+          });
+        } catch (IllegalArgumentException e) {
+          // The JVM keeps this signal for itself (-Xrs): its default handling stays.
+        }
+      }
+    }
+
+    static String signalName() {
+      return signal;
+    }
+
+    void disarm() {
+      armed = false;
+    }
+  }
+}

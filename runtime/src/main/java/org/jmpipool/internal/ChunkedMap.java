@@ -1,0 +1,413 @@
+package org.jmpipool.internal;
+
+import java.lang.ref.Cleaner;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.jmpipool.MapOptions;
+import org.jmpipool.MapResults;
+import org.jmpipool.SerializableFunction;
+import org.jmpipool.TaskSerializationException;
+
+/**
+ * A map cut into chunk tasks. The inputs are read on the caller's thread, a chunk at a time, and
+ * only as far ahead as the bound on items in flight allows; results are decoded on the caller's
+ * thread too, so the communication thread only moves bytes.
+ *
+ * <p>The automatic chunk size aims at chunks of about {@link #TARGET_CHUNK_NANOS} of work, from
+ * the time per item the workers report, capped for sized inputs at a quarter of a fair share per
+ * worker so the end of the map stays balanced.
+ */
+final class ChunkedMap<T, R> implements MapResults<R> {
+
+  private static final Cleaner CLEANER = Cleaner.create();
+  private static final long TARGET_CHUNK_NANOS = 1_000_000;
+  private static final int MAX_AUTO_CHUNK = 1 << 16;
+  private static final int CHUNKS_IN_FLIGHT_PER_WORKER = 4;
+
+  private final State state;
+  private final Cleaner.Cleanable cleanable;
+  private boolean iterated;
+
+  private ChunkedMap(State state) {
+    this.state = state;
+    this.cleanable = CLEANER.register(this, state::close);
+  }
+
+  static <T, R> MapResults<R> start(DistributedExecutor executor, Codec codec,
+      SerializableFunction<? super T, ? extends R> function, Iterator<? extends T> inputs, int size,
+      MapOptions options, Runnable onClose) {
+    State state = new State(executor, codec, function, inputs, size, options, onClose);
+    ChunkedMap<T, R> map = new ChunkedMap<>(state);
+    state.refill();
+    return map;
+  }
+
+  @Override
+  public Iterator<R> iterator() {
+    if (iterated) {
+      throw new IllegalStateException("the results of a map can be iterated only once");
+    }
+    iterated = true;
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return state.advance();
+      }
+
+      @Override
+      @SuppressWarnings("unchecked")
+      public R next() {
+        if (!state.advance()) {
+          throw new NoSuchElementException();
+        }
+        Object value = state.take();
+        if (!state.advance()) {
+          close();
+        }
+        return (R) value;
+      }
+    };
+  }
+
+  @Override
+  public Stream<R> stream() {
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator(), Spliterator.ORDERED), false)
+        .onClose(this::close);
+  }
+
+  @Override
+  public List<R> toList() {
+    List<R> results = new ArrayList<>();
+    try {
+      iterator().forEachRemaining(results::add);
+    } finally {
+      close();
+    }
+    return results;
+  }
+
+  @Override
+  public void close() {
+    cleanable.clean();
+  }
+
+  /** Everything the map holds; it must not refer to the {@link ChunkedMap}, which the cleaner watches. */
+  private static final class State {
+    private final DistributedExecutor executor;
+    private final Codec codec;
+    private final SerializableFunction<?, ?> function;
+    private final Iterator<?> inputs;
+    private final int size;
+    private final MapOptions options;
+    private final Runnable onClose;
+    private final long deadline;
+    private final ArrayDeque<Chunk> submitted = new ArrayDeque<>();
+    private final LinkedBlockingQueue<Chunk> completed = new LinkedBlockingQueue<>();
+    /** Items read from the inputs and not yet handed out. */
+    private int itemsInFlight;
+    private boolean inputsDone;
+    private boolean closed;
+    private volatile double nanosPerItem = -1;
+    private Chunk current;
+    private int index;
+
+    State(DistributedExecutor executor, Codec codec, SerializableFunction<?, ?> function, Iterator<?> inputs,
+        int size, MapOptions options, Runnable onClose) {
+      this.executor = executor;
+      this.codec = codec;
+      this.function = function;
+      this.inputs = inputs;
+      this.size = size;
+      this.options = options;
+      this.onClose = onClose;
+      Duration timeout = options.timeout();
+      this.deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+    }
+
+    /** Moves to the next value or failure; returns false at the end. */
+    boolean advance() {
+      while (current == null || (index >= current.values.size() && current.failure == null)) {
+        if (current != null) {
+          itemsInFlight -= current.itemCount;
+          current = null;
+        }
+        if (closed) {
+          return false;
+        }
+        refill();
+        Chunk next = nextCompleted();
+        if (next == null) {
+          return false;
+        }
+        next.decode(codec);
+        current = next;
+        index = 0;
+      }
+      return true;
+    }
+
+    Object take() {
+      if (index < current.values.size()) {
+        return current.values.get(index++);
+      }
+      Throwable failure = current.failure;
+      close();
+      throw failure instanceof CancellationException cancellation ? cancellation : new CompletionException(failure);
+    }
+
+    private Chunk nextCompleted() {
+      if (options.ordered()) {
+        Chunk head = submitted.poll();
+        if (head != null) {
+          await(head);
+        }
+        return head;
+      }
+      if (submitted.isEmpty()) {
+        return null;
+      }
+      Chunk chunk;
+      try {
+        long left = deadline - System.nanoTime();
+        chunk = left <= 0 ? completed.poll() : completed.poll(left, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        close();
+        throw new CancellationException("interrupted while waiting for a map result");
+      }
+      if (chunk == null) {
+        throw timedOut();
+      }
+      submitted.remove(chunk);
+      return chunk;
+    }
+
+    private void await(Chunk chunk) {
+      try {
+        long left = deadline - System.nanoTime();
+        if (deadline == Long.MAX_VALUE) {
+          chunk.done.get();
+        } else {
+          chunk.done.get(Math.max(left, 0), TimeUnit.NANOSECONDS);
+        }
+      } catch (TimeoutException e) {
+        throw timedOut();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        close();
+        throw new CancellationException("interrupted while waiting for a map result");
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("chunks complete normally", e);
+      }
+    }
+
+    private CompletionException timedOut() {
+      close();
+      return new CompletionException(new TimeoutException("the map's deadline of " + options.timeout() + " passed"));
+    }
+
+    /** Reads inputs and submits chunks until the bound on items in flight is reached. */
+    void refill() {
+      while (!inputsDone && !closed && itemsInFlight < bound()) {
+        int chunkSize = Math.max(1, Math.min(chunkSize(), bound() - itemsInFlight));
+        List<Object> items = new ArrayList<>(Math.min(chunkSize, 1024));
+        Throwable inputFailure = null;
+        try {
+          while (items.size() < chunkSize && inputs.hasNext()) {
+            items.add(inputs.next());
+          }
+          inputsDone = !inputs.hasNext();
+        } catch (RuntimeException e) {
+          inputFailure = e;
+          inputsDone = true;
+        }
+        if (items.isEmpty() && inputFailure == null) {
+          break;
+        }
+        submit(items, inputFailure);
+      }
+    }
+
+    private int chunkSize() {
+      if (options.chunkSize() > 0) {
+        return options.chunkSize();
+      }
+      double perItem = nanosPerItem;
+      int chunk = perItem < 0 ? 1 : (int) Math.max(1, Math.min(MAX_AUTO_CHUNK, TARGET_CHUNK_NANOS / Math.max(perItem, 1)));
+      if (size > 0) {
+        int fairShare = (int) Math.ceil(size / (4.0 * Math.max(1, executor.workers())));
+        chunk = Math.min(chunk, Math.max(1, fairShare));
+      }
+      return chunk;
+    }
+
+    private int bound() {
+      if (options.maxInFlight() > 0) {
+        return Math.max(options.maxInFlight(), options.chunkSize());
+      }
+      return Math.max(2, CHUNKS_IN_FLIGHT_PER_WORKER * Math.max(1, executor.workers()) * chunkSize());
+    }
+
+    private void submit(List<Object> items, Throwable inputFailure) {
+      Chunk chunk = new Chunk(this, items.size());
+      chunk.localFailure = inputFailure;
+      byte[] payload = null;
+      try {
+        StringBuilder failure = new StringBuilder();
+        payload = codec.encode("task", function, (kryo, output) -> {
+          Codec.writePart(kryo, output, "function", function);
+          int failedAt = Codec.writeList(kryo, output, items, failure);
+          if (failedAt >= 0) {
+            chunk.sentItems = failedAt;
+            chunk.localFailure = new TaskSerializationException(failure.toString(), null);
+          }
+        });
+      } catch (TaskSerializationException e) {
+        chunk.sentItems = 0;
+        chunk.localFailure = e;
+      }
+      if (chunk.localFailure != null) {
+        inputsDone = true;
+      }
+      if (chunk.sentItems > 0) {
+        List<Object> sent = items.subList(0, chunk.sentItems);
+        @SuppressWarnings("unchecked")
+        SerializableFunction<Object, ?> fn = (SerializableFunction<Object, ?>) function;
+        TaskRecord record = new TaskRecord(TaskKind.CHUNK, payload, chunk, () -> sent.forEach(fn::apply));
+        chunk.record = record;
+        try {
+          executor.enqueue(record);
+        } catch (RuntimeException e) {
+          chunk.record = null;
+          chunk.sentItems = 0;
+          chunk.localFailure = e;
+          inputsDone = true;
+        }
+      }
+      if (chunk.record == null) {
+        chunk.finish();
+      }
+      submitted.add(chunk);
+      itemsInFlight += chunk.itemCount;
+    }
+
+    void observe(int items, long executionNanos) {
+      if (items > 0) {
+        double perItem = (double) executionNanos / items;
+        double previous = nanosPerItem;
+        nanosPerItem = previous < 0 ? perItem : 0.7 * previous + 0.3 * perItem;
+      }
+    }
+
+    void completed(Chunk chunk) {
+      if (!options.ordered()) {
+        completed.add(chunk);
+      }
+    }
+
+    /** Cancels unfinished work; runs at most once, on close or when the map becomes unreachable. */
+    void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (Chunk chunk : submitted) {
+        if (chunk.record != null && !chunk.done.isDone()) {
+          executor.cancel(chunk.record, true);
+        }
+      }
+      submitted.clear();
+      onClose.run();
+    }
+  }
+
+  /** One chunk task: its inputs' count, then its outcome. */
+  private static final class Chunk implements TaskRecord.Completion {
+    final State state;
+    final int itemCount;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    int sentItems;
+    TaskRecord record;
+    /** A failure found before sending, after the sent items: unserializable item, failing input, shutdown. */
+    Throwable localFailure;
+    private byte[] payload;
+    private Throwable remoteFailure;
+    private boolean notStarted;
+    List<Object> values = List.of();
+    Throwable failure;
+
+    Chunk(State state, int itemCount) {
+      this.state = state;
+      this.itemCount = itemCount;
+      this.sentItems = itemCount;
+    }
+
+    @Override
+    public void onResult(byte[] resultPayload, long executionNanos) {
+      payload = resultPayload;
+      state.observe(sentItems, executionNanos);
+      finish();
+    }
+
+    @Override
+    public void onFailure(Throwable taskFailure) {
+      remoteFailure = taskFailure;
+      finish();
+    }
+
+    @Override
+    public void onNotStarted() {
+      notStarted = true;
+      finish();
+    }
+
+    void finish() {
+      done.complete(null);
+      state.completed(this);
+    }
+
+    /** Decodes the outcome on the caller's thread. */
+    void decode(Codec codec) {
+      if (notStarted) {
+        failure = new CancellationException("the map's task was cancelled before it started (executor shut down)");
+        return;
+      }
+      Throwable workerFailure = remoteFailure;
+      if (payload != null) {
+        try {
+          Throwable[] found = new Throwable[1];
+          values = codec.decode("map results", payload, (kryo, input) -> {
+            RuntimeException[] readFailure = new RuntimeException[1];
+            List<Object> decoded = Codec.readList(kryo, input, readFailure);
+            if (readFailure[0] != null) {
+              found[0] = readFailure[0];
+            } else if (input.readBoolean()) {
+              found[0] = ThrowableCodec.decode(input.readBytes(input.readInt()));
+            }
+            return decoded;
+          });
+          workerFailure = found[0];
+        } catch (TaskSerializationException e) {
+          workerFailure = e;
+        }
+        payload = null;
+      }
+      failure = workerFailure != null ? workerFailure : localFailure;
+    }
+  }
+}

@@ -1,0 +1,366 @@
+package org.jmpipool.internal;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.jmpipool.MapOptions;
+import org.jmpipool.MapResults;
+import org.jmpipool.MpiPoolExecutor;
+import org.jmpipool.SerializableCallable;
+import org.jmpipool.SerializableFunction;
+import org.jmpipool.SerializableRunnable;
+import org.jmpipool.TaskSerializationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link MpiPoolExecutor} of a job's master: encodes tasks on the calling thread and hands
+ * them to the {@link MasterAgent} on the communication thread.
+ */
+final class DistributedExecutor implements MpiPoolExecutor {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedExecutor.class);
+  /** How long shutdownNow() waits for the workers to give back their unstarted tasks. */
+  private static final long CANCEL_ALL_WAIT_MILLIS = 2_000;
+
+  private final MasterAgent agent;
+  private final Codec codec;
+  /** Held shared to submit, exclusively to shut down: no task slips in after shutdown. */
+  private final ReentrantReadWriteLock submitLock = new ReentrantReadWriteLock();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+
+  DistributedExecutor(MasterAgent agent, Codec codec, CompletableFuture<Void> transportClosed) {
+    this.agent = agent;
+    this.codec = codec;
+    transportClosed.whenComplete((ignored, failure) -> terminated.countDown());
+  }
+
+  @Override
+  public int workers() {
+    return agent.workerCount();
+  }
+
+  @Override
+  public <T> CompletableFuture<T> submit(Callable<T> task) {
+    Objects.requireNonNull(task, "task");
+    return submitEncoded(TaskKind.CALL, task, null, this::decodeValue, task::call);
+  }
+
+  @Override
+  public <T> CompletableFuture<T> submit(SerializableCallable<T> task) {
+    return submit((Callable<T>) task);
+  }
+
+  @Override
+  public CompletableFuture<?> submit(Runnable task) {
+    return submit(task, null);
+  }
+
+  @Override
+  public CompletableFuture<?> submit(SerializableRunnable task) {
+    return submit((Runnable) task, null);
+  }
+
+  @Override
+  public <T> CompletableFuture<T> submit(Runnable task, T result) {
+    Objects.requireNonNull(task, "task");
+    return submitEncoded(TaskKind.RUN, task, null, payload -> result, () -> {
+      task.run();
+      return null;
+    });
+  }
+
+  @Override
+  public <T, R> CompletableFuture<R> submit(SerializableFunction<? super T, ? extends R> function, T argument) {
+    Objects.requireNonNull(function, "function");
+    return submitEncoded(TaskKind.APPLY, function, argument, this::decodeValue, () -> function.apply(argument));
+  }
+
+  @Override
+  public void execute(Runnable task) {
+    Objects.requireNonNull(task, "task");
+    if (!(task instanceof Serializable)) {
+      throw new RejectedExecutionException("jmpipool runs tasks in other processes, so execute() needs a"
+          + " Serializable task; " + task.getClass().getName() + " is not (CompletableFuture.supplyAsync(...,"
+          + " pool) passes such a wrapper: use pool.submit(task), which returns a CompletableFuture)");
+    }
+    submit(task).whenComplete((ignored, failure) -> {
+      if (failure != null && !(failure instanceof CancellationException)) {
+        LOG.error("a task passed to execute() failed", failure);
+      }
+    });
+  }
+
+  @Override
+  public <T, R> MapResults<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs) {
+    return map(function, inputs, MapOptions.defaults());
+  }
+
+  @Override
+  public <T, R> MapResults<R> map(
+      SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs, MapOptions options) {
+    Objects.requireNonNull(inputs, "inputs");
+    int size = inputs instanceof Collection<?> collection ? collection.size() : -1;
+    return startMap(function, inputs.iterator(), size, options, () -> { });
+  }
+
+  @Override
+  public <T, R> MapResults<R> map(
+      SerializableFunction<? super T, ? extends R> function, Stream<? extends T> inputs, MapOptions options) {
+    Objects.requireNonNull(inputs, "inputs");
+    return startMap(function, inputs.iterator(), -1, options, inputs::close);
+  }
+
+  private <T, R> MapResults<R> startMap(SerializableFunction<? super T, ? extends R> function,
+      java.util.Iterator<? extends T> inputs, int size, MapOptions options, Runnable onClose) {
+    Objects.requireNonNull(function, "function");
+    Objects.requireNonNull(options, "options");
+    rejectIfShutdown();
+    return ChunkedMap.start(this, codec, function, inputs, size, options, onClose);
+  }
+
+  /**
+   * Encodes a task on the calling thread and queues it. A task that cannot be encoded fails its
+   * own future.
+   */
+  private <T> CompletableFuture<T> submitEncoded(TaskKind kind, Object task, Object argument,
+      Function<byte[], T> decoder, Callable<?> runLocally) {
+    TaskFuture<T> future = new TaskFuture<>(this, decoder);
+    byte[] payload;
+    try {
+      payload = encodeTask(kind, task, argument);
+    } catch (TaskSerializationException e) {
+      rejectIfShutdown();
+      future.completeExceptionally(e);
+      return future;
+    }
+    TaskRecord record = new TaskRecord(kind, payload, future, asRunnable(runLocally));
+    future.attach(record);
+    enqueue(record);
+    return future;
+  }
+
+  /** Queues an encoded task. */
+  void enqueue(TaskRecord record) {
+    submitLock.readLock().lock();
+    try {
+      rejectIfShutdown();
+      agent.submit(record);
+    } finally {
+      submitLock.readLock().unlock();
+    }
+  }
+
+  private byte[] encodeTask(TaskKind kind, Object task, Object argument) {
+    if (kind == TaskKind.APPLY) {
+      return codec.encode("task", task, (kryo, output) -> {
+        Codec.writePart(kryo, output, "function", task);
+        Codec.writePart(kryo, output, "argument", argument);
+      });
+    }
+    return codec.encode("task", task, (kryo, output) -> Codec.writePart(kryo, output, "task", task));
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T decodeValue(byte[] payload) {
+    return (T) codec.decode("result", payload, (kryo, input) -> kryo.readClassAndObject(input));
+  }
+
+  private static Runnable asRunnable(Callable<?> task) {
+    return () -> {
+      try {
+        task.call();
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
+  void cancel(TaskRecord record, boolean interrupt) {
+    agent.cancel(record, interrupt);
+  }
+
+  private void rejectIfShutdown() {
+    if (agent.isShutdown()) {
+      throw new RejectedExecutionException("the executor has been shut down");
+    }
+  }
+
+  @Override
+  public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+    List<Future<T>> futures = submitAll(tasks);
+    try {
+      for (Future<T> future : futures) {
+        awaitQuietly(future);
+      }
+    } catch (InterruptedException e) {
+      futures.forEach(f -> f.cancel(true));
+      throw e;
+    }
+    return futures;
+  }
+
+  @Override
+  public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    List<Future<T>> futures = submitAll(tasks);
+    try {
+      for (Future<T> future : futures) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          future.get(left, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | CancellationException | TimeoutException ignored) {
+          // The future holds the outcome; only the deadline matters here.
+        }
+      }
+    } finally {
+      futures.forEach(f -> f.cancel(true));
+    }
+    return futures;
+  }
+
+  @Override
+  public <T> T invokeAny(Collection<? extends Callable<T>> tasks) throws InterruptedException, ExecutionException {
+    try {
+      return invokeAny(tasks, Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("unreachable: no deadline", e);
+    }
+  }
+
+  @Override
+  public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    if (tasks.isEmpty()) {
+      throw new IllegalArgumentException("invokeAny needs at least one task");
+    }
+    List<Future<T>> futures = submitAll(tasks);
+    CompletableFuture<T> first = new CompletableFuture<>();
+    int[] failures = {0};
+    for (Future<T> future : futures) {
+      ((CompletableFuture<T>) future).whenComplete((value, failure) -> {
+        if (failure == null) {
+          first.complete(value);
+        } else {
+          synchronized (failures) {
+            if (++failures[0] == futures.size()) {
+              first.completeExceptionally(failure);
+            }
+          }
+        }
+      });
+    }
+    try {
+      return timeout == Long.MAX_VALUE ? first.get() : first.get(timeout, unit);
+    } finally {
+      futures.forEach(f -> f.cancel(true));
+    }
+  }
+
+  private <T> List<Future<T>> submitAll(Collection<? extends Callable<T>> tasks) {
+    List<Future<T>> futures = new ArrayList<>(tasks.size());
+    try {
+      for (Callable<T> task : tasks) {
+        futures.add(submit(task));
+      }
+    } catch (RuntimeException e) {
+      futures.forEach(f -> f.cancel(true));
+      throw e;
+    }
+    return futures;
+  }
+
+  private static void awaitQuietly(Future<?> future) throws InterruptedException {
+    try {
+      future.get();
+    } catch (ExecutionException | CancellationException ignored) {
+      // The future holds the outcome.
+    }
+  }
+
+  @Override
+  public void shutdown() {
+    submitLock.writeLock().lock();
+    try {
+      agent.markShutdown();
+    } finally {
+      submitLock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public List<Runnable> shutdownNow() {
+    shutdown();
+    CompletableFuture<List<Runnable>> onMaster = new CompletableFuture<>();
+    CompletableFuture<List<Runnable>> everywhere = new CompletableFuture<>();
+    agent.cancelAll(onMaster, everywhere);
+    try {
+      return everywhere.get(CANCEL_ALL_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      return onMaster.getNow(List.of());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return onMaster.getNow(List.of());
+    }
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return agent.isShutdown();
+  }
+
+  @Override
+  public boolean isTerminated() {
+    return terminated.getCount() == 0;
+  }
+
+  @Override
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    return terminated.await(timeout, unit);
+  }
+
+  @Override
+  public void close() {
+    shutdown();
+    boolean interrupted = false;
+    while (!isTerminated()) {
+      try {
+        terminated.await();
+      } catch (InterruptedException e) {
+        if (!interrupted) {
+          shutdownNow();
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "MpiPoolExecutor[workers=" + workers() + (isTerminated() ? ", terminated" : isShutdown() ? ", shut down" : "")
+        + "]";
+  }
+}

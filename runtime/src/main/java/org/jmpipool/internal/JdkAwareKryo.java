@@ -1,0 +1,74 @@
+package org.jmpipool.internal;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.Serializer;
+import com.esotericsoftware.kryo.kryo5.serializers.ClosureSerializer;
+import com.esotericsoftware.kryo.kryo5.serializers.CollectionSerializer;
+import com.esotericsoftware.kryo.kryo5.serializers.FieldSerializer;
+import com.esotericsoftware.kryo.kryo5.serializers.JavaSerializer;
+import com.esotericsoftware.kryo.kryo5.serializers.MapSerializer;
+import com.esotericsoftware.kryo.kryo5.objenesis.strategy.StdInstantiatorStrategy;
+import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
+import java.io.Serializable;
+
+/**
+ * Kryo set up for arbitrary user objects: no registration (class names are written), references
+ * on (shared objects stay shared, cycles work), serializable lambdas, classes without a no-argument
+ * constructor, and Java serialization for the serializable JDK classes that Kryo's generic
+ * serializers cannot rebuild (unmodifiable and synchronized collections, UUID, exceptions...).
+ */
+final class JdkAwareKryo extends Kryo {
+
+  private final JavaSerializer javaSerializer = new JavaSerializer();
+  private boolean damaged;
+
+  JdkAwareKryo() {
+    setRegistrationRequired(false);
+    setReferences(true);
+    setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
+    register(Object[].class);
+    register(Class.class);
+    register(ClosureSerializer.Closure.class, new ClosureSerializer());
+  }
+
+  /** Records that an exception interrupted this instance mid-way, so it must not be reused. */
+  void markDamaged() {
+    damaged = true;
+  }
+
+  boolean damaged() {
+    return damaged;
+  }
+
+  @Override
+  @SuppressWarnings("rawtypes")
+  public Serializer getDefaultSerializer(Class type) {
+    Serializer serializer = super.getDefaultSerializer(type);
+    boolean generic = serializer instanceof FieldSerializer
+        || serializer instanceof CollectionSerializer
+        || serializer instanceof MapSerializer;
+    return generic && needsJavaSerialization(type) ? javaSerializer : serializer;
+  }
+
+  private static boolean needsJavaSerialization(Class<?> type) {
+    if (!Serializable.class.isAssignableFrom(type) || type.isEnum() || type.isArray()) {
+      return false;
+    }
+    if (Throwable.class.isAssignableFrom(type)) {
+      return true;
+    }
+    String name = type.getName();
+    boolean jdk = name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
+        || name.startsWith("sun.");
+    return jdk && !hasNoArgConstructor(type);
+  }
+
+  private static boolean hasNoArgConstructor(Class<?> type) {
+    try {
+      type.getDeclaredConstructor();
+      return true;
+    } catch (NoSuchMethodException e) {
+      return false;
+    }
+  }
+}

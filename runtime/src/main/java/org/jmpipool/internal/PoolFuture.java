@@ -1,0 +1,46 @@
+package org.jmpipool.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A future of the pool, and of every stage that depends on one. Results complete futures on the
+ * communication thread, so non-async dependent stages run there; a stage that waited there for
+ * another result of the pool would wait forever, since only that thread can deliver it. Such a
+ * wait fails at once instead.
+ */
+class PoolFuture<T> extends CompletableFuture<T> {
+
+  @Override
+  public T get() throws InterruptedException, ExecutionException {
+    refuseOnCommunicationThread();
+    return super.get();
+  }
+
+  @Override
+  public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+    refuseOnCommunicationThread();
+    return super.get(timeout, unit);
+  }
+
+  @Override
+  public T join() {
+    refuseOnCommunicationThread();
+    return super.join();
+  }
+
+  @Override
+  public <U> CompletableFuture<U> newIncompleteFuture() {
+    return new PoolFuture<>();
+  }
+
+  private void refuseOnCommunicationThread() {
+    if (!isDone() && CommunicationThread.isCurrent()) {
+      throw new IllegalStateException("a non-async stage of a jmpipool future waits for another jmpipool"
+          + " result; such stages run on the pool's communication thread, which alone delivers results:"
+          + " use the *Async variant (thenApplyAsync...) or thenCompose instead");
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package org.jmpipool.internal;
+
+/** What a task frame's payload holds, and so how a worker runs it. */
+enum TaskKind {
+  /** A {@link java.util.concurrent.Callable}; the result is its value. */
+  CALL,
+  /** A {@link Runnable}; the result is {@code null}. */
+  RUN,
+  /** A function and its argument; the result is the function's value. */
+  APPLY,
+  /** A function and a chunk of inputs; the result is the list of values, possibly cut by a failure. */
+  CHUNK;
+
+  private static final TaskKind[] VALUES = values();
+
+  static TaskKind of(byte flags) {
+    return VALUES[flags];
+  }
+
+  byte flags() {
+    return (byte) ordinal();
+  }
+}

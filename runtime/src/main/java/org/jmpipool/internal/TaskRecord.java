@@ -1,0 +1,46 @@
+package org.jmpipool.internal;
+
+/**
+ * A task on the master, from submission until its worker answers. Created by the submitting
+ * thread; from the moment it is queued for the communication thread, only that thread changes it.
+ */
+final class TaskRecord {
+
+  /** How the outcome of a task reaches its caller; called on the communication thread. */
+  interface Completion {
+
+    /**
+     * The worker returned a result.
+     *
+     * @param payload the encoded result
+     * @param executionNanos the time the worker spent on the task
+     */
+    void onResult(byte[] payload, long executionNanos);
+
+    /** The task failed, on the worker or before it got there. */
+    void onFailure(Throwable failure);
+
+    /** The task was cancelled before it started. */
+    void onNotStarted();
+  }
+
+  final TaskKind kind;
+  /** The encoded task; dropped once copied into a message. */
+  byte[] payload;
+  final Completion completion;
+  /** What shutdownNow() returns for this task if it never starts. */
+  final Runnable original;
+
+  long id;
+  /** The worker holding the task, or -1 while it waits on the master. */
+  int worker = -1;
+  /** Set when the caller cancelled it before it was sent; it is then dropped instead of sent. */
+  boolean cancelled;
+
+  TaskRecord(TaskKind kind, byte[] payload, Completion completion, Runnable original) {
+    this.kind = kind;
+    this.payload = payload;
+    this.completion = completion;
+    this.original = original;
+  }
+}

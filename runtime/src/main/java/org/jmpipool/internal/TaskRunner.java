@@ -1,0 +1,163 @@
+package org.jmpipool.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.jmpipool.TaskSerializationException;
+
+/**
+ * The thread that runs a worker's tasks: decodes a task, runs it, encodes its result or its
+ * failure, and hands it back to the communication thread. Whatever a task throws, errors
+ * included, becomes that task's failure.
+ */
+final class TaskRunner extends Thread {
+
+  /** After a task, poll this long before blocking: the next task is often already on its way. */
+  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+  private static final WorkerTask STOP = new WorkerTask(-1, TaskKind.RUN, null);
+
+  private final Codec codec;
+  private final RunningTask.WorkerContext context;
+  private final Consumer<WorkerTask> onFinished;
+  private final LinkedBlockingQueue<WorkerTask> queue = new LinkedBlockingQueue<>();
+  /** Guards {@link #current} so that an interrupt never reaches the task after the intended one. */
+  private final Object runningLock = new Object();
+  private WorkerTask current;
+
+  TaskRunner(Codec codec, RunningTask.WorkerContext context, Consumer<WorkerTask> onFinished) {
+    super("jmpipool-task");
+    this.codec = codec;
+    this.context = context;
+    this.onFinished = onFinished;
+    setDaemon(true);
+  }
+
+  void queue(WorkerTask task) {
+    queue.add(task);
+  }
+
+  void shutdown() {
+    queue.add(STOP);
+  }
+
+  void interruptIfRunning(WorkerTask task) {
+    synchronized (runningLock) {
+      if (current == task) {
+        interrupt();
+      }
+    }
+  }
+
+  @Override
+  public void run() {
+    RunningTask.bind(context);
+    try {
+      WorkerTask task;
+      while ((task = next()) != STOP) {
+        if (!task.start()) {
+          continue;
+        }
+        synchronized (runningLock) {
+          current = task;
+        }
+        execute(task);
+        synchronized (runningLock) {
+          current = null;
+          Thread.interrupted();
+        }
+        onFinished.accept(task);
+      }
+    } catch (InterruptedException e) {
+      // Interrupted while idle: only shutdown does that.
+    }
+  }
+
+  private WorkerTask next() throws InterruptedException {
+    long spinUntil = System.nanoTime() + SPIN_NANOS;
+    do {
+      WorkerTask task = queue.poll();
+      if (task != null) {
+        return task;
+      }
+      Thread.onSpinWait();
+    } while (System.nanoTime() < spinUntil);
+    return queue.take();
+  }
+
+  private void execute(WorkerTask task) {
+    long start = System.nanoTime();
+    byte[] payload = task.payload;
+    task.payload = null;
+    try {
+      task.result = switch (task.kind) {
+        case CALL -> codec.encodeObject("result", ((Callable<?>) decodeOne(payload)).call());
+        case RUN -> {
+          ((Runnable) decodeOne(payload)).run();
+          yield new byte[0];
+        }
+        case APPLY -> apply(payload);
+        case CHUNK -> applyToChunk(payload);
+      };
+      task.resultType = Wire.RESULT;
+    } catch (Throwable failure) {
+      task.result = ThrowableCodec.encode(failure, context.rank(), context.host());
+      task.resultType = Wire.FAILED;
+    }
+    task.executionNanos = System.nanoTime() - start;
+  }
+
+  private Object decodeOne(byte[] payload) {
+    return codec.decode("task", payload, JdkAwareKryo::readClassAndObject);
+  }
+
+  @SuppressWarnings("unchecked")
+  private byte[] apply(byte[] payload) {
+    Object[] parts = codec.decode("task", payload,
+        (kryo, input) -> new Object[] {kryo.readClassAndObject(input), kryo.readClassAndObject(input)});
+    Object value = ((Function<Object, Object>) parts[0]).apply(parts[1]);
+    return codec.encodeObject("result", value);
+  }
+
+  @SuppressWarnings("unchecked")
+  private byte[] applyToChunk(byte[] payload) {
+    Object[] parts = codec.decode("task", payload, (kryo, input) -> {
+      Object function = kryo.readClassAndObject(input);
+      RuntimeException[] failure = new RuntimeException[1];
+      List<Object> items = Codec.readList(kryo, input, failure);
+      if (failure[0] != null) {
+        throw failure[0];
+      }
+      return new Object[] {function, items};
+    });
+    Function<Object, Object> function = (Function<Object, Object>) parts[0];
+    List<Object> items = (List<Object>) parts[1];
+    List<Object> values = new ArrayList<>(items.size());
+    Throwable taskFailure = null;
+    for (Object item : items) {
+      try {
+        values.add(function.apply(item));
+      } catch (Throwable t) {
+        taskFailure = t;
+        break;
+      }
+    }
+    Throwable itemFailure = taskFailure;
+    return codec.encode("map results", null, (kryo, output) -> {
+      StringBuilder serializationFailure = new StringBuilder();
+      Throwable first = itemFailure;
+      if (Codec.writeList(kryo, output, values, serializationFailure) >= 0) {
+        first = new TaskSerializationException(serializationFailure.toString(), null);
+      }
+      output.writeBoolean(first != null);
+      if (first != null) {
+        byte[] encoded = ThrowableCodec.encode(first, context.rank(), context.host());
+        output.writeInt(encoded.length);
+        output.writeBytes(encoded);
+      }
+    });
+  }
+}

@@ -1,0 +1,92 @@
+package org.jmpipool.internal;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The frames of a message. One MPI message carries a batch of frames, so that many small tasks
+ * or results travel together. A frame is a fixed header (type, flags, task id, an auxiliary long,
+ * payload length) followed by the payload.
+ */
+final class Wire {
+
+  static final int HEADER_BYTES = 1 + 1 + 8 + 8 + 4;
+
+  // Master to worker.
+  /** A task: flags = {@link TaskKind} ordinal, payload = the encoded task. */
+  static final byte TASK = 1;
+  /** Cancel one task: flags = 1 to interrupt it if it runs. */
+  static final byte CANCEL = 2;
+  /** Drop every queued task and interrupt every running one; aux = a sequence number to echo. */
+  static final byte CANCEL_ALL = 3;
+  /** No more tasks will come: answer {@link #STOPPED} and end. */
+  static final byte STOP = 4;
+
+  // Worker to master.
+  /** A result: aux = execution nanoseconds, payload = the encoded result. */
+  static final byte RESULT = 11;
+  /** A failure: aux = execution nanoseconds, payload = the encoded exception. */
+  static final byte FAILED = 12;
+  /** A task dropped before it started. */
+  static final byte NOT_STARTED = 13;
+  /** Every task held at the time of a {@link #CANCEL_ALL} is answered; aux = its sequence number. */
+  static final byte CANCEL_ALL_DONE = 14;
+  /** The worker's JVM is exiting (a task called System.exit, or a signal); payload = UTF-8 reason. */
+  static final byte WORKER_EXITING = 15;
+  /** Answer to {@link #STOP}: the worker is about to finish MPI. */
+  static final byte STOPPED = 16;
+
+  private Wire() {
+  }
+
+  /** Receives the frames of a message, one call each. */
+  interface FrameHandler {
+
+    /**
+     * Handles one frame.
+     *
+     * @param type the frame type
+     * @param flags the type-specific flags
+     * @param id the task id, or 0
+     * @param aux the type-specific long
+     * @param message the message, positioned at the payload
+     * @param length the payload length
+     */
+    void onFrame(byte type, byte flags, long id, long aux, ByteBuffer message, int length);
+  }
+
+  /**
+   * Hands every frame of a message to the handler.
+   *
+   * @param message the message, from position 0 to its limit
+   * @param handler the handler
+   */
+  static void readFrames(ByteBuffer message, FrameHandler handler) {
+    while (message.remaining() >= HEADER_BYTES) {
+      byte type = message.get();
+      byte flags = message.get();
+      long id = message.getLong();
+      long aux = message.getLong();
+      int length = message.getInt();
+      if (length < 0 || length > message.remaining()) {
+        throw new IllegalStateException("corrupt message: frame of type " + type + " claims " + length
+            + " bytes, " + message.remaining() + " remain");
+      }
+      int payloadEnd = message.position() + length;
+      handler.onFrame(type, flags, id, aux, message, length);
+      message.position(payloadEnd);
+    }
+  }
+
+  /**
+   * Copies a frame's payload out of a message.
+   *
+   * @param message the message, positioned at the payload (left unchanged)
+   * @param length the payload length
+   * @return the payload
+   */
+  static byte[] payload(ByteBuffer message, int length) {
+    byte[] bytes = new byte[length];
+    message.get(message.position(), bytes);
+    return bytes;
+  }
+}

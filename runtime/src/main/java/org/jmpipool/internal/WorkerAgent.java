@@ -1,0 +1,148 @@
+package org.jmpipool.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.jmpipool.internal.transport.Transport;
+
+/**
+ * A worker's communication loop: receives task batches from the master, queues the tasks for
+ * the task thread, handles cancellation, and sends results back, batching whatever is ready.
+ */
+final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHandler {
+
+  private static final int MASTER = 0;
+  private static final int MAX_MESSAGES_PER_PASS = 16;
+
+  private final Transport transport;
+  private final TaskRunner runner;
+  private final Outbox toMaster = new Outbox(MASTER);
+  private final Map<Long, WorkerTask> tasks = new HashMap<>();
+  private final ConcurrentLinkedQueue<WorkerTask> finished = new ConcurrentLinkedQueue<>();
+  private final Thread thread;
+  private final CountDownLatch exitAnnounced = new CountDownLatch(1);
+  private volatile String exitReason;
+  private boolean exitSent;
+  private boolean stopRequested;
+  private boolean stopAnswered;
+
+  WorkerAgent(Transport transport, Codec codec, Thread thread) {
+    this.transport = transport;
+    this.thread = thread;
+    RunningTask.WorkerContext context =
+        new RunningTask.WorkerContext(transport.rank(), transport.size(), transport.host());
+    this.runner = new TaskRunner(codec, context, this::taskFinished);
+    runner.start();
+  }
+
+  private void taskFinished(WorkerTask task) {
+    finished.add(task);
+    LockSupport.unpark(thread);
+  }
+
+  @Override
+  public int doWork() {
+    int work = 0;
+    for (int i = 0; i < MAX_MESSAGES_PER_PASS && transport.receive(this); i++) {
+      work++;
+    }
+    WorkerTask task;
+    while ((task = finished.poll()) != null) {
+      tasks.remove(task.id);
+      toMaster.append(task.resultType, (byte) 0, task.id, task.executionNanos, task.result);
+      work++;
+    }
+    if (stopRequested && !stopAnswered && tasks.isEmpty()) {
+      toMaster.append(Wire.STOPPED, (byte) 0, 0, 0);
+      stopAnswered = true;
+      runner.shutdown();
+    }
+    String reason = exitReason;
+    if (reason != null && !exitSent) {
+      toMaster.append(Wire.WORKER_EXITING, (byte) 0, 0, 0, reason.getBytes(StandardCharsets.UTF_8));
+      exitSent = true;
+    }
+    work += toMaster.reapCompleted();
+    if (toMaster.flush(transport)) {
+      work++;
+    }
+    if (exitSent && !toMaster.sending()) {
+      exitAnnounced.countDown();
+    }
+    return work;
+  }
+
+  @Override
+  public boolean done() {
+    return stopAnswered && !toMaster.sending() && toMaster.pendingBytes() == 0;
+  }
+
+  @Override
+  public boolean mayPark() {
+    return !toMaster.sending();
+  }
+
+  @Override
+  public void onFatal(Throwable failure) {
+    runner.shutdown();
+  }
+
+  /** Returns whether the master has told this worker to stop. */
+  boolean stopping() {
+    return stopRequested;
+  }
+
+  /**
+   * Tells the master that this JVM is exiting, and waits a little for the message to leave.
+   * Called by a shutdown hook.
+   */
+  void announceExit(String reason, long timeoutMillis) throws InterruptedException {
+    exitReason = reason;
+    LockSupport.unpark(thread);
+    exitAnnounced.await(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void onMessage(int source, ByteBuffer message) {
+    Wire.readFrames(message, this);
+  }
+
+  @Override
+  public void onFrame(byte type, byte flags, long id, long aux, ByteBuffer message, int length) {
+    switch (type) {
+      case Wire.TASK -> {
+        WorkerTask task = new WorkerTask(id, TaskKind.of(flags), Wire.payload(message, length));
+        tasks.put(id, task);
+        runner.queue(task);
+      }
+      case Wire.CANCEL -> {
+        WorkerTask task = tasks.get(id);
+        if (task != null) {
+          cancel(task, flags != 0);
+        }
+      }
+      case Wire.CANCEL_ALL -> {
+        for (WorkerTask task : tasks.values().toArray(new WorkerTask[0])) {
+          cancel(task, flags != 0);
+        }
+        toMaster.append(Wire.CANCEL_ALL_DONE, (byte) 0, 0, aux);
+      }
+      case Wire.STOP -> stopRequested = true;
+      default -> throw new IllegalStateException("unexpected frame type " + type + " from the master");
+    }
+  }
+
+  private void cancel(WorkerTask task, boolean interrupt) {
+    if (task.cancelBeforeStart()) {
+      tasks.remove(task.id);
+      toMaster.append(Wire.NOT_STARTED, (byte) 0, task.id, -1);
+    } else if (interrupt) {
+      runner.interruptIfRunning(task);
+    }
+  }
+}

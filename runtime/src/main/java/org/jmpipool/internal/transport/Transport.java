@@ -1,0 +1,72 @@
+package org.jmpipool.internal.transport;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Point-to-point messaging between the processes of a job: the only door to MPI.
+ *
+ * <p>Every method is called from one thread, the rank's communication thread, except
+ * {@link #abort(int)}, which any thread may call. Sends never block: the caller polls
+ * {@link PendingSend#isComplete()} and keeps the buffer untouched until then. Receives never
+ * block either: {@link #receive(MessageHandler)} hands over one message if one is waiting.
+ */
+public interface Transport {
+
+  /** Returns this process's rank, from 0 to {@link #size()} - 1. */
+  int rank();
+
+  /** Returns the number of processes in the job. */
+  int size();
+
+  /** Returns this process's host name. */
+  String host();
+
+  /**
+   * Starts sending {@code length} bytes from the start of a direct buffer.
+   *
+   * @param destination the rank to send to
+   * @param message a direct buffer; its first {@code length} bytes are sent
+   * @param length the number of bytes
+   * @return a handle to poll for completion
+   */
+  PendingSend send(int destination, ByteBuffer message, int length);
+
+  /**
+   * Receives one waiting message, if there is one, and hands it to the handler before returning.
+   *
+   * @param handler gets the source rank and the message (position 0, limit its length); the buffer
+   *     is reused after the handler returns
+   * @return whether a message was received
+   */
+  boolean receive(MessageHandler handler);
+
+  /** Ends messaging in order; every process of the job must call it. */
+  void finish();
+
+  /**
+   * Ends the whole job at once with the given status; callable from any thread.
+   *
+   * @param status the exit status the job reports
+   */
+  void abort(int status);
+
+  /** A send in progress. */
+  interface PendingSend {
+
+    /** Returns whether the send is complete and its buffer may be reused. */
+    boolean isComplete();
+  }
+
+  /** Receives messages from {@link #receive(MessageHandler)}. */
+  @FunctionalInterface
+  interface MessageHandler {
+
+    /**
+     * Handles one message.
+     *
+     * @param source the sender's rank
+     * @param message the message, valid only during this call
+     */
+    void onMessage(int source, ByteBuffer message);
+  }
+}
