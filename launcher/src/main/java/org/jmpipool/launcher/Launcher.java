@@ -200,6 +200,10 @@ public final class Launcher implements Callable<Integer> {
     command.add(javaExecutable());
     command.addAll(RUNTIME_JVM_OPTIONS);
     installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> command.add("-Djava.library.path=" + dir));
+    if (jvmOptions.stream().noneMatch(option -> option.matches("-XX:\\+Use\\w*GC"))) {
+      // Ranks usually outnumber cores: a collector without helper threads, and the smallest footprint.
+      command.add("-XX:+UseSerialGC");
+    }
     if (jvmOptions.stream().noneMatch(option -> option.startsWith("-Dlogback.configurationFile="))) {
       command.add("-Dlogback.configurationFile=jmpipool-logback.xml");
     }

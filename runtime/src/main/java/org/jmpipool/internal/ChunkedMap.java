@@ -1,6 +1,7 @@
 package org.jmpipool.internal;
 
 import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -358,8 +359,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     }
 
     @Override
-    public void onResult(byte[] resultPayload, long executionNanos) {
-      payload = resultPayload;
+    public void onResult(ByteBuffer message, int length, long executionNanos) {
+      payload = Wire.payload(message, length);
       state.observe(sentItems, executionNanos);
       finish();
     }

@@ -1,9 +1,11 @@
 package org.jmpipool.internal;
 
 import com.esotericsoftware.kryo.kryo5.Registration;
+import com.esotericsoftware.kryo.kryo5.io.ByteBufferInput;
 import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import com.esotericsoftware.kryo.kryo5.util.Pool;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.jmpipool.TaskSerializationException;
@@ -19,8 +21,9 @@ import org.jmpipool.TaskSerializationException;
 final class Codec {
 
   /** An output buffer grown beyond this by a large object is not kept for reuse. */
-  private static final int MAX_RETAINED_BUFFER = 1 << 20;
+  private static final int MAX_RETAINED_BUFFER = 16 << 20;
   private static final byte[] EMPTY = new byte[0];
+  private static final ByteBuffer EMPTY_BUFFER = ByteBuffer.allocate(0);
 
   private final Pool<Session> sessions = new Pool<>(true, false, 256) {
     @Override
@@ -34,6 +37,7 @@ final class Codec {
     final JdkAwareKryo kryo = new JdkAwareKryo();
     Output output = new Output(4096, -1);
     final Input input = new Input();
+    final ByteBufferInput bufferInput = new ByteBufferInput();
 
     void resetOutput() {
       if (output.getBuffer().length > MAX_RETAINED_BUFFER) {
@@ -109,6 +113,28 @@ final class Codec {
   private void release(Session session) {
     if (!session.kryo.damaged()) {
       sessions.free(session);
+    }
+  }
+
+  /**
+   * Decodes a payload that lies in a message buffer, without copying it out first.
+   *
+   * @param message the message, positioned at the payload (left unchanged)
+   * @param length the payload length
+   */
+  <T> T decode(String what, ByteBuffer message, int length, Reader<T> reader) {
+    Session session = sessions.obtain();
+    try {
+      ByteBuffer payload = message.slice(message.position(), length);
+      session.bufferInput.setBuffer(payload);
+      T value = reader.read(session.kryo, session.bufferInput);
+      session.bufferInput.setBuffer(EMPTY_BUFFER);
+      release(session);
+      return value;
+    } catch (TaskSerializationException e) {
+      throw e;
+    } catch (RuntimeException | LinkageError | StackOverflowError e) {
+      throw new TaskSerializationException("cannot deserialize the " + what + ": " + e.getMessage(), e);
     }
   }
 

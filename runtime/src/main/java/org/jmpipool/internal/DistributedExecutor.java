@@ -1,6 +1,7 @@
 package org.jmpipool.internal;
 
 import java.io.Serializable;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -15,7 +16,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Function;
 import java.util.stream.Stream;
 import org.jmpipool.MapOptions;
 import org.jmpipool.MapResults;
@@ -78,7 +78,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   @Override
   public <T> CompletableFuture<T> submit(Runnable task, T result) {
     Objects.requireNonNull(task, "task");
-    return submitEncoded(TaskKind.RUN, task, null, payload -> result, () -> {
+    return submitEncoded(TaskKind.RUN, task, null, (message, length) -> result, () -> {
       task.run();
       return null;
     });
@@ -138,7 +138,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
    * own future.
    */
   private <T> CompletableFuture<T> submitEncoded(TaskKind kind, Object task, Object argument,
-      Function<byte[], T> decoder, Callable<?> runLocally) {
+      TaskFuture.Decoder<T> decoder, Callable<?> runLocally) {
     TaskFuture<T> future = new TaskFuture<>(this, decoder);
     byte[] payload;
     try {
@@ -176,8 +176,8 @@ final class DistributedExecutor implements MpiPoolExecutor {
   }
 
   @SuppressWarnings("unchecked")
-  private <T> T decodeValue(byte[] payload) {
-    return (T) codec.decode("result", payload, (kryo, input) -> kryo.readClassAndObject(input));
+  private <T> T decodeValue(ByteBuffer message, int length) {
+    return (T) codec.decode("result", message, length, JdkAwareKryo::readClassAndObject);
   }
 
   private static Runnable asRunnable(Callable<?> task) {

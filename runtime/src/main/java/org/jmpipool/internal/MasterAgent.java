@@ -44,7 +44,6 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private final WorkerLink[] workers;
   private final Thread thread;
   private long nextId = 1;
-  private int nextWorker;
   private int source;
   private boolean stopSent;
   private int stoppedWorkers;
@@ -187,17 +186,18 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     return count;
   }
 
+  /**
+   * Hands waiting tasks to the workers holding the fewest, ties to the lowest rank: tasks spread
+   * evenly under load, and a caller waiting for each result in turn keeps one worker awake while
+   * the others idle.
+   */
   private int dispatch() {
     int sent = 0;
-    int fullWorkers = 0;
-    while (!waiting.isEmpty() && fullWorkers < workers.length) {
-      WorkerLink worker = workers[nextWorker];
-      nextWorker = nextWorker + 1 == workers.length ? 0 : nextWorker + 1;
-      if (worker.holding >= worker.credit() || worker.outbox.pendingBytes() > MAX_BATCH_BYTES) {
-        fullWorkers++;
-        continue;
+    while (!waiting.isEmpty()) {
+      WorkerLink worker = leastLoadedWithCredit();
+      if (worker == null) {
+        break;
       }
-      fullWorkers = 0;
       TaskRecord record = waiting.poll();
       if (record.cancelled) {
         continue;
@@ -211,6 +211,17 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       sent++;
     }
     return sent;
+  }
+
+  private WorkerLink leastLoadedWithCredit() {
+    WorkerLink best = null;
+    for (WorkerLink worker : workers) {
+      if (worker.holding < worker.credit() && worker.outbox.pendingBytes() <= MAX_BATCH_BYTES
+          && (best == null || worker.holding < best.holding)) {
+        best = worker;
+      }
+    }
+    return best;
   }
 
   private int flush() {
@@ -247,7 +258,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       case Wire.RESULT -> {
         TaskRecord record = release(id, aux);
         if (record != null) {
-          record.completion.onResult(Wire.payload(message, length), aux);
+          record.completion.onResult(message, length, aux);
         }
       }
       case Wire.FAILED -> {

@@ -13,22 +13,36 @@ import java.util.concurrent.TimeoutException;
  */
 class PoolFuture<T> extends CompletableFuture<T> {
 
+  private static final long BRIEF_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
   @Override
   public T get() throws InterruptedException, ExecutionException {
-    refuseOnCommunicationThread();
+    awaitBriefly();
     return super.get();
   }
 
   @Override
   public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-    refuseOnCommunicationThread();
+    awaitBriefly();
     return super.get(timeout, unit);
   }
 
   @Override
   public T join() {
-    refuseOnCommunicationThread();
+    awaitBriefly();
     return super.join();
+  }
+
+  /**
+   * Polls for a while before the caller blocks: a result is often a round trip of microseconds
+   * away, and waking a parked thread on a busy machine costs more than that.
+   */
+  private void awaitBriefly() {
+    refuseOnCommunicationThread();
+    long start = System.nanoTime();
+    while (!isDone() && System.nanoTime() - start < BRIEF_WAIT_NANOS) {
+      Thread.yield();
+    }
   }
 
   @Override

@@ -1,6 +1,6 @@
 package org.jmpipool.internal;
 
-import java.util.function.Function;
+import java.nio.ByteBuffer;
 
 /**
  * The future of one submitted task. Cancelling it also cancels the task: dropped if it has not
@@ -9,7 +9,7 @@ import java.util.function.Function;
 final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion {
 
   private final DistributedExecutor executor;
-  private final Function<byte[], T> decoder;
+  private final Decoder<T> decoder;
   private TaskRecord record;
 
   /**
@@ -18,7 +18,7 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
    * @param executor the executor to tell about cancellation
    * @param decoder decodes the result payload into the future's value
    */
-  TaskFuture(DistributedExecutor executor, Function<byte[], T> decoder) {
+  TaskFuture(DistributedExecutor executor, Decoder<T> decoder) {
     this.executor = executor;
     this.decoder = decoder;
   }
@@ -27,11 +27,17 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
     this.record = taskRecord;
   }
 
+  /** Decodes a result payload in a message. */
+  @FunctionalInterface
+  interface Decoder<T> {
+    T decode(ByteBuffer message, int length);
+  }
+
   @Override
-  public void onResult(byte[] payload, long executionNanos) {
+  public void onResult(ByteBuffer message, int length, long executionNanos) {
     T value;
     try {
-      value = decoder.apply(payload);
+      value = decoder.decode(message, length);
     } catch (RuntimeException e) {
       completeExceptionally(e);
       return;

@@ -1,5 +1,7 @@
 package org.jmpipool.internal;
 
+import java.nio.ByteBuffer;
+
 /**
  * A task on the master, from submission until its worker answers. Created by the submitting
  * thread; from the moment it is queued for the communication thread, only that thread changes it.
@@ -12,10 +14,11 @@ final class TaskRecord {
     /**
      * The worker returned a result.
      *
-     * @param payload the encoded result
+     * @param message the message, positioned at the encoded result; valid only during the call
+     * @param length the length of the encoded result
      * @param executionNanos the time the worker spent on the task
      */
-    void onResult(byte[] payload, long executionNanos);
+    void onResult(ByteBuffer message, int length, long executionNanos);
 
     /** The task failed, on the worker or before it got there. */
     void onFailure(Throwable failure);

@@ -16,7 +16,8 @@ import org.jmpipool.TaskSerializationException;
  */
 final class TaskRunner extends Thread {
 
-  /** After a task, poll this long before blocking: the next task is often already on its way. */
+  /** After a task, poll this long (spinning, then yielding) before blocking: the next task is often on its way. */
+  private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
   private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
   private static final WorkerTask STOP = new WorkerTask(-1, TaskKind.RUN, null);
 
@@ -77,14 +78,20 @@ final class TaskRunner extends Thread {
   }
 
   private WorkerTask next() throws InterruptedException {
-    long spinUntil = System.nanoTime() + SPIN_NANOS;
+    long start = System.nanoTime();
+    long idle;
     do {
       WorkerTask task = queue.poll();
       if (task != null) {
         return task;
       }
-      Thread.onSpinWait();
-    } while (System.nanoTime() < spinUntil);
+      idle = System.nanoTime() - start;
+      if (idle < SPIN_NANOS) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
+    } while (idle < POLL_NANOS);
     return queue.take();
   }
 
