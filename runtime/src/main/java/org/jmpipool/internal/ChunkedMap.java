@@ -76,11 +76,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         if (!state.advance()) {
           throw new NoSuchElementException();
         }
-        Object value = state.take();
-        if (!state.advance()) {
-          close();
-        }
-        return (R) value;
+        return (R) state.take();
       }
     };
   }
@@ -140,8 +136,11 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       this.deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
     }
 
-    /** Moves to the next value or failure; returns false at the end. */
+    /** Moves to the next value or failure; returns false at the end, or once closed. */
     boolean advance() {
+      if (closed) {
+        return false;
+      }
       while (current == null || (index >= current.values.size() && current.failure == null)) {
         if (current != null) {
           itemsInFlight -= current.itemCount;
@@ -167,6 +166,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         return current.values.get(index++);
       }
       Throwable failure = current.failure;
+      current = null;
       close();
       throw failure instanceof CancellationException cancellation ? cancellation : new CompletionException(failure);
     }
@@ -232,7 +232,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
           while (items.size() < chunkSize && inputs.hasNext()) {
             items.add(inputs.next());
           }
-          inputsDone = !inputs.hasNext();
+          inputsDone = items.size() < chunkSize;
         } catch (RuntimeException e) {
           inputFailure = e;
           inputsDone = true;

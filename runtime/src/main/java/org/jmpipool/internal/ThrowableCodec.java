@@ -89,6 +89,9 @@ final class ThrowableCodec {
     StackTraceElement[] trace = failure.getStackTrace();
     out.writeInt(trace.length);
     for (StackTraceElement element : trace) {
+      writeString(out, element.getClassLoaderName());
+      writeString(out, element.getModuleName());
+      writeString(out, element.getModuleVersion());
       writeString(out, element.getClassName());
       writeString(out, element.getMethodName());
       writeString(out, element.getFileName());
@@ -109,7 +112,8 @@ final class ThrowableCodec {
     RemoteTaskException failure = new RemoteTaskException(readString(in), readString(in));
     StackTraceElement[] trace = new StackTraceElement[in.readInt()];
     for (int i = 0; i < trace.length; i++) {
-      trace[i] = new StackTraceElement(readString(in), readString(in), readString(in), in.readInt());
+      trace[i] = new StackTraceElement(readString(in), readString(in), readString(in), readString(in),
+          readString(in), readString(in), in.readInt());
     }
     failure.setStackTrace(trace);
     Throwable cause = rebuild(in);

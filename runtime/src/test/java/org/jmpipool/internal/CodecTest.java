@@ -1,0 +1,166 @@
+package org.jmpipool.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.jmpipool.SerializableCallable;
+import org.jmpipool.SerializableFunction;
+import org.jmpipool.TaskSerializationException;
+import org.junit.jupiter.api.Test;
+
+class CodecTest {
+
+  private final Codec codec = new Codec();
+
+  record Point(int x, String label) {
+  }
+
+  static final class Node {
+    Node next;
+    String name;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T roundTrip(T value) {
+    return (T) codec.decodeObject("value", codec.encodeObject("value", value));
+  }
+
+  @Test
+  void capturingLambdasKeepTheirCapturedValues() throws Exception {
+    int number = 41;
+    String text = "answer";
+    List<Integer> list = new ArrayList<>(List.of(1, 2, 3));
+    Point point = new Point(3, "p");
+    SerializableCallable<String> task = () -> text + (number + 1) + list + point.label();
+    assertEquals("answer42[1, 2, 3]p", roundTrip(task).call());
+  }
+
+  @Test
+  void methodReferencesAndNestedLambdasWork() throws Exception {
+    SerializableFunction<String, Integer> length = String::length;
+    assertEquals(5, roundTrip(length).apply("hello"));
+    SerializableFunction<Integer, Integer> twice = x -> x * 2;
+    SerializableCallable<Integer> outer = () -> twice.apply(21);
+    assertEquals(42, roundTrip(outer).call());
+    Callable<String> intersection = (Callable<String> & Serializable) () -> "cast";
+    assertEquals("cast", roundTrip(intersection).call());
+  }
+
+  @Test
+  void recordsAndCollectionsRoundTrip() {
+    assertEquals(new Point(1, "a"), roundTrip(new Point(1, "a")));
+    Map<String, List<Integer>> map = new TreeMap<>(Map.of("a", List.of(1, 2), "b", List.of()));
+    assertEquals(map, roundTrip(map));
+    assertEquals(List.of(1, 2, 3), roundTrip(List.of(1, 2, 3)));
+    assertEquals(Set.of("x", "y"), roundTrip(Set.of("x", "y")));
+    assertEquals(Arrays.asList(1, null, 3), roundTrip(Arrays.asList(1, null, 3)));
+    assertEquals(List.of(4, 5), roundTrip(Collections.unmodifiableList(new ArrayList<>(List.of(4, 5)))));
+    Map<String, Integer> synchronizedMap = Collections.synchronizedMap(new HashMap<>(Map.of("k", 1)));
+    assertEquals(Map.of("k", 1), roundTrip(synchronizedMap));
+    UUID id = UUID.randomUUID();
+    assertEquals(id, roundTrip(id));
+    assertEquals(3, roundTrip(new int[] {1, 2, 3}).length);
+  }
+
+  @Test
+  void sharedReferencesAndCyclesSurvive() {
+    Node a = new Node();
+    Node b = new Node();
+    a.name = "a";
+    b.name = "b";
+    a.next = b;
+    b.next = a;
+    Node copy = roundTrip(a);
+    assertEquals("b", copy.next.name);
+    assertSame(copy, copy.next.next);
+  }
+
+  @Test
+  void exceptionsAsValuesRoundTrip() {
+    IllegalStateException failure = roundTrip(new IllegalStateException("as a value"));
+    assertEquals("as a value", failure.getMessage());
+  }
+
+  @Test
+  void aNonSerializableLambdaIsRefusedWithItsClassName() {
+    Supplier<String> plain = () -> "not serializable";
+    TaskSerializationException e = assertThrows(TaskSerializationException.class,
+        () -> codec.encodeObject("task", plain));
+    assertTrue(e.getMessage().contains(plain.getClass().getName()), e.getMessage());
+  }
+
+  @Test
+  void aFailingPartIsNamed() {
+    Function<Object, Object> plain = x -> x;
+    TaskSerializationException e = assertThrows(TaskSerializationException.class,
+        () -> codec.encode("task", plain, (kryo, output) -> Codec.writePart(kryo, output, "argument", plain)));
+    assertTrue(e.getMessage().startsWith("cannot serialize the argument ("), e.getMessage());
+  }
+
+  @Test
+  void codecStaysUsableAfterFailures() {
+    Supplier<String> plain = () -> "x";
+    for (int i = 0; i < 3; i++) {
+      assertThrows(TaskSerializationException.class, () -> codec.encodeObject("task", plain));
+      assertEquals("fine", roundTrip("fine"));
+    }
+  }
+
+  @Test
+  void listsOfOneClassAndOfMixedClassesRoundTrip() {
+    for (List<Object> values : List.of(List.<Object>of(1, 2, 3), List.<Object>of(1, "two", 3.0),
+        Arrays.<Object>asList(null, 1), List.<Object>of())) {
+      byte[] bytes = codec.encode("list", values, (kryo, output) -> {
+        assertEquals(-1, Codec.writeList(kryo, output, values, new StringBuilder()));
+      });
+      RuntimeException[] failure = new RuntimeException[1];
+      assertEquals(values, codec.decode("list", bytes, (kryo, input) -> Codec.readList(kryo, input, failure)));
+      assertEquals(null, failure[0]);
+    }
+  }
+
+  @Test
+  void aListKeepsTheElementsBeforeOneThatCannotBeWritten() {
+    Supplier<String> plain = () -> "x";
+    List<Object> values = List.of("a", "b", plain, "d");
+    StringBuilder failure = new StringBuilder();
+    int[] failedAt = new int[1];
+    byte[] bytes = codec.encode("list", values, (kryo, output) -> {
+      failedAt[0] = Codec.writeList(kryo, output, values, failure);
+      output.writeString("after");
+    });
+    assertEquals(2, failedAt[0]);
+    assertTrue(failure.toString().contains("element 2"), failure.toString());
+    RuntimeException[] readFailure = new RuntimeException[1];
+    List<Object> read = codec.decode("list", bytes, (kryo, input) -> {
+      List<Object> list = Codec.readList(kryo, input, readFailure);
+      assertEquals("after", input.readString());
+      return list;
+    });
+    assertEquals(List.of("a", "b"), read);
+  }
+
+  @Test
+  void aCorruptPayloadFailsWithASerializationException() {
+    byte[] bytes = codec.encodeObject("value", new Point(1, "x"));
+    byte[] truncated = Arrays.copyOf(bytes, bytes.length / 2);
+    assertInstanceOf(TaskSerializationException.class,
+        assertThrows(RuntimeException.class, () -> codec.decodeObject("value", truncated)));
+  }
+}

@@ -1,0 +1,271 @@
+package org.jmpipool.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.jmpipool.MpiPoolExecutor;
+import org.jmpipool.RemoteOrigin;
+import org.jmpipool.SerializableCallable;
+import org.jmpipool.TaskContext;
+import org.jmpipool.TaskSerializationException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The executor's contract, on in-process workers (the agents and codec of a real job, without MPI). */
+@Timeout(30)
+class ExecutorSemanticsTest {
+
+  private final MpiPoolExecutor pool = InProcessPool.start(2);
+
+  @AfterEach
+  void closePool() throws InterruptedException {
+    pool.shutdownNow();
+    assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS), "the pool terminates");
+  }
+
+  static Integer square(Integer x) {
+    return x * x;
+  }
+
+  static int sleepThenReturn(int millis) throws InterruptedException {
+    Thread.sleep(millis);
+    return millis;
+  }
+
+  @Test
+  void submitFormsReturnTheirResults() throws Exception {
+    assertEquals(2, pool.workers());
+    assertEquals(42, pool.submit(() -> 6 * 7).get());
+    assertEquals(49, pool.submit(ExecutorSemanticsTest::square, 7).get());
+    assertNull(pool.submit((Runnable & Serializable) () -> { }).get());
+    assertEquals("done", pool.submit((Runnable & Serializable) () -> { }, "done").get());
+  }
+
+  @Test
+  void tasksSeeTheirWorkersContext() throws Exception {
+    Set<Integer> ranks = new HashSet<>();
+    List<CompletableFuture<int[]>> futures = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      futures.add(pool.submit(() -> {
+        Thread.sleep(5);
+        TaskContext context = TaskContext.current();
+        return new int[] {context.rank(), context.worldSize()};
+      }));
+    }
+    for (CompletableFuture<int[]> future : futures) {
+      int[] context = future.get();
+      ranks.add(context[0]);
+      assertEquals(3, context[1]);
+    }
+    assertEquals(Set.of(1, 2), ranks);
+    assertThrows(IllegalStateException.class, TaskContext::current);
+  }
+
+  @Test
+  void aTaskExceptionComesBackWithItsClassMessageAndOrigin() {
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> pool.submit((SerializableCallable<Integer>) () -> {
+          throw new IllegalArgumentException("bad input 17");
+        }).get());
+    IllegalArgumentException cause = assertInstanceOf(IllegalArgumentException.class, e.getCause());
+    assertEquals("bad input 17", cause.getMessage());
+    assertTrue(RemoteOrigin.of(cause).orElseThrow().workerRank() >= 1);
+    assertTrue(cause.getStackTrace()[0].getMethodName().contains("lambda"), "the remote stack trace is kept");
+  }
+
+  @Test
+  void errorsThrownByTasksAreContained() throws Exception {
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> pool.submit((SerializableCallable<Integer>) ExecutorSemanticsTest::recurse).get());
+    assertInstanceOf(StackOverflowError.class, e.getCause());
+    assertEquals(1, pool.submit(() -> 1).get(), "the worker survives");
+  }
+
+  static int recurse() {
+    return recurse() + 1;
+  }
+
+  @Test
+  void aTaskThatCannotBeSerializedFailsOnlyItsOwnFuture() throws Exception {
+    Supplier<Integer> local = () -> 1;
+    Callable<Integer> notSerializable = local::get;
+    ExecutionException e = assertThrows(ExecutionException.class, () -> pool.submit(notSerializable).get());
+    TaskSerializationException cause = assertInstanceOf(TaskSerializationException.class, e.getCause());
+    assertTrue(cause.getMessage().contains(notSerializable.getClass().getName()), cause.getMessage());
+    assertEquals(5, pool.submit(() -> 5).get(), "the pool keeps working");
+  }
+
+  @Test
+  void aResultThatCannotBeSerializedFailsOnlyItsOwnFuture() throws Exception {
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> pool.submit(() -> (Supplier<String>) () -> "lambda that is not serializable").get());
+    TaskSerializationException cause = assertInstanceOf(TaskSerializationException.class, e.getCause());
+    assertTrue(cause.getMessage().contains("result"), cause.getMessage());
+    assertEquals(6, pool.submit(() -> 6).get());
+  }
+
+  @Test
+  void executeRefusesWhatCannotBeShipped() {
+    Runnable plain = () -> { };
+    RejectedExecutionException e = assertThrows(RejectedExecutionException.class, () -> pool.execute(plain));
+    assertTrue(e.getMessage().contains("Serializable"));
+  }
+
+  @Test
+  void cancellingAQueuedTaskDropsIt() throws Exception {
+    List<CompletableFuture<Integer>> busy = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      busy.add(pool.submit(() -> sleepThenReturn(200)));
+    }
+    CompletableFuture<Integer> queued = pool.submit(() -> 99);
+    assertTrue(queued.cancel(false));
+    assertThrows(CancellationException.class, queued::get);
+    for (CompletableFuture<Integer> future : busy) {
+      assertEquals(200, future.get());
+    }
+  }
+
+  @Test
+  void cancellingWithInterruptStopsARunningTask() throws Exception {
+    CompletableFuture<Integer> running = pool.submit(() -> sleepThenReturn(60_000));
+    Thread.sleep(200);
+    assertTrue(running.cancel(true));
+    assertEquals(3, pool.submit(() -> 3).get(10, TimeUnit.SECONDS), "the worker is free again");
+  }
+
+  @Test
+  void shutdownFinishesSubmittedTasksAndRejectsNewOnes() throws Exception {
+    List<CompletableFuture<Integer>> futures = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      futures.add(pool.submit(() -> sleepThenReturn(20)));
+    }
+    pool.shutdown();
+    pool.shutdown();
+    assertTrue(pool.isShutdown());
+    assertThrows(RejectedExecutionException.class, () -> pool.submit(() -> 1));
+    assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+    assertTrue(pool.isTerminated());
+    for (CompletableFuture<Integer> future : futures) {
+      assertEquals(20, future.get());
+    }
+  }
+
+  @Test
+  void shutdownNowCancelsQueuedTasksInterruptsRunningOnesAndReturnsTheUnstarted() throws Exception {
+    List<CompletableFuture<Integer>> futures = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      futures.add(pool.submit(() -> sleepThenReturn(60_000)));
+    }
+    Thread.sleep(300);
+    List<Runnable> unstarted = pool.shutdownNow();
+    assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS), "interrupted tasks end and the pool terminates");
+    int cancelled = 0;
+    for (CompletableFuture<Integer> future : futures) {
+      assertTrue(future.isDone(), "no future stays pending");
+      if (future.isCancelled()) {
+        cancelled++;
+      }
+    }
+    assertEquals(48, unstarted.size(), "all but the two running tasks never started");
+    assertTrue(cancelled >= 48);
+  }
+
+  @Test
+  void invokeAllAndInvokeAnyFollowTheJdkContract() throws Exception {
+    List<Callable<Integer>> tasks = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      int value = i;
+      tasks.add((Callable<Integer> & Serializable) () -> value);
+    }
+    List<Future<Integer>> results = pool.invokeAll(tasks);
+    for (int i = 0; i < 8; i++) {
+      assertTrue(results.get(i).isDone());
+      assertEquals(i, results.get(i).get());
+    }
+    List<Callable<Integer>> slow = List.of(
+        (Callable<Integer> & Serializable) () -> sleepThenReturn(50),
+        (Callable<Integer> & Serializable) () -> sleepThenReturn(60_000));
+    List<Future<Integer>> timed = pool.invokeAll(slow, 1, TimeUnit.SECONDS);
+    assertEquals(50, timed.get(0).get());
+    assertTrue(timed.get(1).isCancelled());
+
+    List<Callable<Integer>> anyOf = List.of(
+        (Callable<Integer> & Serializable) () -> {
+          throw new IllegalStateException("first fails");
+        },
+        (Callable<Integer> & Serializable) () -> sleepThenReturn(100));
+    assertEquals(100, pool.invokeAny(anyOf));
+    List<Callable<Integer>> allFail = List.of((Callable<Integer> & Serializable) () -> {
+      throw new IllegalStateException("fails");
+    });
+    assertThrows(ExecutionException.class, () -> pool.invokeAny(allFail));
+    assertThrows(TimeoutException.class, () -> pool.invokeAny(
+        List.of((Callable<Integer> & Serializable) () -> sleepThenReturn(60_000)), 200, TimeUnit.MILLISECONDS));
+  }
+
+  @Test
+  void manyThreadsSubmittingAtOnceEachGetTheirOwnResults() throws Exception {
+    ExecutorService callers = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Boolean>> checks = new ArrayList<>();
+      for (int thread = 0; thread < 8; thread++) {
+        int base = thread * 1_000_000;
+        checks.add(callers.submit(() -> {
+          List<CompletableFuture<Integer>> futures = new ArrayList<>();
+          for (int i = 0; i < 500; i++) {
+            futures.add(pool.submit(ExecutorSemanticsTest::square, base + i));
+          }
+          List<Integer> mapped = pool.map((Integer x) -> x + base, List.of(1, 2, 3, 4, 5)).toList();
+          for (int i = 0; i < 500; i++) {
+            if (futures.get(i).get() != (base + i) * (base + i)) {
+              return false;
+            }
+          }
+          return mapped.equals(List.of(base + 1, base + 2, base + 3, base + 4, base + 5));
+        }));
+      }
+      for (Future<Boolean> check : checks) {
+        assertTrue(check.get());
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+
+  @Test
+  void aNonAsyncStageThatBlocksOnAnotherResultFailsInsteadOfHanging() {
+    CompletableFuture<Integer> chained =
+        pool.submit(() -> sleepThenReturn(300)).thenApply(x -> pool.submit(() -> x + 1).join());
+    ExecutionException e = assertThrows(ExecutionException.class, () -> chained.get(10, TimeUnit.SECONDS));
+    assertInstanceOf(IllegalStateException.class, e.getCause());
+  }
+
+  @Test
+  void closeWaitsForTasks() throws Exception {
+    CompletableFuture<Integer> future = pool.submit(() -> sleepThenReturn(100));
+    pool.close();
+    assertTrue(pool.isTerminated());
+    assertEquals(100, future.getNow(-1));
+  }
+}
