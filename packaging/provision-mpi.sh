@@ -45,10 +45,22 @@ record_version() {
   echo "-Dmpi.version=$version" > "$top/.mvn/maven.config"
 }
 
+# Lays the jar out as Maven's install would (jar and pom), so that neither the build nor
+# bin/jmpipool needs anything else to find it.
 maven_install() {
-  (cd "$top" && quiet mvn -B -q org.apache.maven.plugins:maven-install-plugin:3.1.4:install-file \
-     -Dfile="$1" -DgroupId=org.open-mpi -DartifactId=mpi -Dversion="$version" -Dpackaging=jar \
-     -DgeneratePom=true -DlocalRepositoryPath="$m2_repo")
+  dir=$(dirname "$jar_in_repo")
+  mkdir -p "$dir"
+  cp "$1" "$jar_in_repo.tmp" && mv "$jar_in_repo.tmp" "$jar_in_repo"
+  cat > "${jar_in_repo%.jar}.pom" <<POM
+<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>org.open-mpi</groupId>
+  <artifactId>mpi</artifactId>
+  <version>$version</version>
+  <description>Open MPI $version Java bindings, installed by jmpipool's provision-mpi.sh</description>
+</project>
+POM
 }
 
 if [ -f "$jar_in_repo" ]; then

@@ -8,6 +8,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.jmpipool.internal.transport.MpiTransport;
 import org.jmpipool.internal.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
@@ -17,6 +19,8 @@ import sun.misc.Signal;
  * in bounded time, and the job's exit status says how it went.
  */
 public final class Bootstrap {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Bootstrap.class);
 
   /** Exit status when the program ran and returned. */
   static final int EXIT_OK = 0;
@@ -50,10 +54,13 @@ public final class Bootstrap {
       System.exit(EXIT_FAILED);
       return;
     }
+    LOG.debug("rank {} of {} on host {}, {}", transport.rank(), transport.size(), transport.host(),
+        transport.rank() == 0 ? "master" : "worker");
     Codec codec = new Codec();
     int status = transport.rank() == 0
         ? runMaster(comm, transport, codec, args[0], Arrays.copyOfRange(args, 1, args.length))
         : runWorker(comm, transport, codec);
+    LOG.debug("rank {} exits with status {}", transport.rank(), status);
     System.exit(status);
   }
 
@@ -137,11 +144,12 @@ public final class Bootstrap {
   private static int runWorker(CommunicationThread comm, Transport transport, Codec codec) {
     WorkerAgent agent = new WorkerAgent(transport, codec, comm);
     comm.run(agent);
+    // A signal means the runtime or the user is ending the job, and says so itself; only an exit
+    // nobody asked for (System.exit in a task) needs explaining to the master.
     ExitWatch watch = new ExitWatch(() -> {
-      if (!agent.stopping()) {
-        String signal = ExitWatch.signalName();
+      if (!agent.stopping() && ExitWatch.signalName() == null) {
         try {
-          agent.announceExit(signal != null ? "received SIG" + signal : "System.exit was called, by a task", 1_000);
+          agent.announceExit("System.exit was called, by a task", 1_000);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }

@@ -369,7 +369,6 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     String message = "jmpipool: worker rank " + source + " is exiting (" + reason + ") while holding tasks "
         + tasks + "; ending the job";
     LOG.error(message);
-    failAll(new IllegalStateException(message));
     transport.abort(1);
   }
 

@@ -1,0 +1,230 @@
+package org.jmpipool.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class LauncherTest {
+
+  /** Programs the checks look at. */
+  public static final class WithMain {
+    public static void main(String[] args) {
+    }
+  }
+
+  public static final class WithoutMain {
+  }
+
+  @TempDir
+  Path home;
+
+  private final Map<String, String> environment = new HashMap<>();
+  private boolean root;
+
+  /** An installation with mpirun, srun and bindings at fixed places, and nothing run for real. */
+  private final class FakeInstallation extends Installation {
+    FakeInstallation() {
+      super(environment, home);
+    }
+
+    @Override
+    Optional<Path> executable(String name) {
+      return environment.containsKey("NO_" + name) ? Optional.empty() : Optional.of(Path.of("/opt/mpi/bin", name));
+    }
+
+    @Override
+    String openMpiVersion(Path mpirun) {
+      return "4.1.4";
+    }
+
+    @Override
+    Path bindingsJar(String version, Path mpirun) {
+      return Path.of("/opt/mpi/lib/mpi.jar");
+    }
+
+    @Override
+    Optional<Path> nativeLibraryDirectory(Path mpirun) {
+      return Optional.of(Path.of("/opt/mpi/lib"));
+    }
+
+    @Override
+    boolean runningAsRoot() {
+      return root;
+    }
+
+    @Override
+    int cores() {
+      return 2;
+    }
+  }
+
+  private record Outcome(int status, String out, String err) {
+  }
+
+  private Outcome run(String... args) {
+    environment.putIfAbsent("CLASSPATH", System.getProperty("java.class.path"));
+    CommandLine commandLine = Launcher.commandLine(new Launcher(new FakeInstallation()));
+    StringWriter err = new StringWriter();
+    commandLine.setErr(new PrintWriter(err));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream previous = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      int status = commandLine.execute(args);
+      return new Outcome(status, out.toString(StandardCharsets.UTF_8).strip(), err.toString().strip());
+    } finally {
+      System.setOut(previous);
+    }
+  }
+
+  private List<String> command(String... args) throws Exception {
+    environment.putIfAbsent("CLASSPATH", System.getProperty("java.class.path"));
+    Launcher launcher = new Launcher(new FakeInstallation());
+    Launcher.commandLine(launcher).parseArgs(args);
+    return launcher.command();
+  }
+
+  @Test
+  void dryRunPrintsTheMpirunCommand() throws Exception {
+    Outcome outcome = run("--dry-run", "-n", "4", WithMain.class.getName(), "a", "b c");
+    assertEquals(0, outcome.status(), outcome.err());
+    assertTrue(outcome.out().startsWith("/opt/mpi/bin/mpirun -n 4 --oversubscribe --bind-to none "), outcome.out());
+    assertTrue(outcome.out().endsWith(Launcher.BOOTSTRAP + " '" + WithMain.class.getName() + "' a 'b c'")
+        || outcome.out().endsWith(Launcher.BOOTSTRAP + " " + WithMain.class.getName() + " a 'b c'"), outcome.out());
+  }
+
+  @Test
+  void everythingAfterTheMainClassReachesTheProgramUnchanged() throws Exception {
+    List<String> command = command("-n", "3", WithMain.class.getName(), "-n", "5", "--", "@args.txt", "--verbose", "-cp", "x");
+    int main = command.indexOf(WithMain.class.getName());
+    assertEquals(List.of("-n", "5", "--", "@args.txt", "--verbose", "-cp", "x"), command.subList(main + 1, command.size()));
+    assertEquals("3", command.get(command.indexOf("-n") + 1));
+  }
+
+  @Test
+  void aDoubleDashBeforeTheMainClassEndsTheLaunchersOptions() throws Exception {
+    List<String> command = command("-n", "2", "--", WithMain.class.getName(), "--dry-run");
+    assertEquals("--dry-run", command.get(command.size() - 1));
+  }
+
+  @Test
+  void jvmAndMpirunOptionsGoWhereTheyBelong() throws Exception {
+    List<String> command = command("-n", "2", "-J-Xmx2g", "--jvm-opt", "-Dx=1", "--mpirun-opt=--report-bindings",
+        "--mpirun-opt", "--bind-to=core", WithMain.class.getName());
+    int java = command.indexOf(System.getProperty("java.home") + "/bin/java");
+    assertTrue(java > 0, command.toString());
+    List<String> mpirunPart = command.subList(0, java);
+    List<String> javaPart = command.subList(java, command.size());
+    assertTrue(mpirunPart.containsAll(List.of("--report-bindings", "--bind-to=core")));
+    assertFalse(mpirunPart.contains("none"), "the user's binding replaces the default");
+    assertTrue(javaPart.containsAll(List.of("-Xmx2g", "-Dx=1", "--enable-native-access=ALL-UNNAMED",
+        "-Djava.library.path=/opt/mpi/lib", "-XX:+UseSerialGC")));
+    String classpath = javaPart.get(javaPart.indexOf("-cp") + 1);
+    assertTrue(classpath.contains("/opt/mpi/lib/mpi.jar"), classpath);
+  }
+
+  @Test
+  void aChosenCollectorReplacesTheDefaultOne() throws Exception {
+    List<String> command = command("-n", "2", "-J-XX:+UseG1GC", WithMain.class.getName());
+    assertFalse(command.contains("-XX:+UseSerialGC"));
+  }
+
+  @Test
+  void theDefaultRankCountIsCoresPlusOneOutsideSlurmAndTheAllocationInside() throws Exception {
+    List<String> command = command(WithMain.class.getName());
+    assertEquals("3", command.get(command.indexOf("-n") + 1));
+    environment.put("SLURM_JOB_ID", "12");
+    command = command("--launcher", "mpirun", WithMain.class.getName());
+    assertFalse(command.contains("-n"), command.toString());
+  }
+
+  @Test
+  void srunIsChosenInsideAnAllocationAndRefusedOutside() throws Exception {
+    Outcome outside = run("--launcher", "srun", "-n", "2", WithMain.class.getName());
+    assertEquals(LaunchException.USAGE, outside.status());
+    assertTrue(outside.err().startsWith("jmpipool: --launcher srun works inside a SLURM allocation"), outside.err());
+    environment.put("SLURM_JOB_ID", "12");
+    List<String> command = command("-n", "3", WithMain.class.getName());
+    assertEquals(List.of("/opt/mpi/bin/srun", "--mpi=pmix", "--ntasks=3"), command.subList(0, 3));
+  }
+
+  @Test
+  void rootNeedsToBeAllowed() throws Exception {
+    root = true;
+    Outcome refused = run("-n", "2", WithMain.class.getName());
+    assertEquals(LaunchException.USAGE, refused.status());
+    assertTrue(refused.err().contains("--allow-run-as-root"), refused.err());
+    assertTrue(command("--allow-run-as-root", "-n", "2", WithMain.class.getName()).contains("--allow-run-as-root"));
+    environment.put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+    environment.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    assertEquals(0, run("--dry-run", "-n", "2", WithMain.class.getName()).status());
+  }
+
+  @Test
+  void unusableRequestsEndWithOneLineAndTheirStatus() {
+    Outcome unknown = run("-n", "2", "com.example.DoesNotExist");
+    assertEquals(LaunchException.USAGE, unknown.status());
+    assertTrue(unknown.err().startsWith("jmpipool: class com.example.DoesNotExist not found on the classpath"), unknown.err());
+    assertEquals(1, unknown.err().lines().count());
+
+    Outcome noMain = run("-n", "2", WithoutMain.class.getName());
+    assertEquals(LaunchException.USAGE, noMain.status());
+    assertTrue(noMain.err().contains("has no public static void main(String[])"), noMain.err());
+
+    Outcome tooFew = run("-n", "1", WithMain.class.getName());
+    assertEquals(LaunchException.USAGE, tooFew.status());
+    assertTrue(tooFew.err().contains("-n must be at least 2"), tooFew.err());
+
+    environment.put("NO_mpirun", "");
+    Outcome noMpirun = run("-n", "2", WithMain.class.getName());
+    assertEquals(LaunchException.ENVIRONMENT, noMpirun.status());
+    assertTrue(noMpirun.err().startsWith("jmpipool: mpirun not found on PATH"), noMpirun.err());
+
+    Outcome badOption = run("--no-such-option", WithMain.class.getName());
+    assertEquals(2, badOption.status());
+    Outcome noClass = run("-n", "2");
+    assertEquals(2, noClass.status());
+  }
+
+  @Test
+  void theCommandFileReceivesTheQuotedCommand() throws Exception {
+    Path file = Files.createTempFile(home, "command", ".sh");
+    environment.put("JMPIPOOL_COMMAND_FILE", file.toString());
+    assertEquals(0, run("-n", "2", WithMain.class.getName(), "it's").status());
+    String line = Files.readString(file);
+    assertTrue(line.endsWith(" 'it'\\''s'"), line);
+  }
+
+  @Test
+  void helpAndVersionWork() {
+    Outcome help = run("--help");
+    assertEquals(0, help.status());
+    Outcome version = run("-V");
+    assertEquals(0, version.status());
+  }
+
+  @Test
+  void shellQuotingRoundTripsAwkwardWords() {
+    assertEquals("plain-word_1.2/x:y=z,@%+", Shell.quote("plain-word_1.2/x:y=z,@%+"));
+    assertEquals("''", Shell.quote(""));
+    assertEquals("'a b'", Shell.quote("a b"));
+    assertEquals("'$HOME'", Shell.quote("$HOME"));
+    assertEquals("'it'\\''s'", Shell.quote("it's"));
+    assertEquals("'*'", Shell.quote("*"));
+  }
+}

@@ -1,0 +1,242 @@
+package org.jmpipool.it;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+import org.jmpipool.Jmpipool;
+import org.jmpipool.MapOptions;
+import org.jmpipool.MpiPoolExecutor;
+import org.jmpipool.RemoteOrigin;
+import org.jmpipool.TaskContext;
+import org.jmpipool.TaskSerializationException;
+
+/**
+ * The executor's contract checked on real MPI workers, one line per check: {@code PASS name} or
+ * {@code FAIL name: why}. Exits 1 if any check fails.
+ */
+public final class Contract {
+
+  private static final List<String> FAILURES = new ArrayList<>();
+
+  private Contract() {
+  }
+
+  interface Check {
+    void run() throws Exception;
+  }
+
+  static void check(String name, Check check) {
+    try {
+      check.run();
+      System.out.println("PASS " + name);
+    } catch (Throwable t) {
+      System.out.println("FAIL " + name + ": " + t);
+      t.printStackTrace(System.out);
+      FAILURES.add(name);
+    }
+  }
+
+  static void expect(boolean condition, String what) {
+    if (!condition) {
+      throw new AssertionError(what);
+    }
+  }
+
+  static int square(int x) {
+    return x * x;
+  }
+
+  public static void main(String[] args) throws Exception {
+    MpiPoolExecutor pool = Jmpipool.executor();
+    int workers = pool.workers();
+
+    check("results", () -> {
+      expect(pool.submit(() -> 6 * 7).get() == 42, "callable");
+      expect(pool.submit(Contract::square, 9).get() == 81, "function");
+      expect("ok".equals(pool.submit((Runnable & Serializable) () -> { }, "ok").get()), "runnable");
+    });
+
+    check("task-context", () -> {
+      Set<Integer> ranks = new TreeSet<>();
+      List<CompletableFuture<String>> futures = new ArrayList<>();
+      for (int i = 0; i < 8 * workers; i++) {
+        futures.add(pool.submit(() -> {
+          Thread.sleep(20);
+          TaskContext context = TaskContext.current();
+          return context.rank() + "/" + context.worldSize() + "/" + context.host();
+        }));
+      }
+      for (CompletableFuture<String> future : futures) {
+        String[] parts = future.get().split("/");
+        ranks.add(Integer.parseInt(parts[0]));
+        expect(Integer.parseInt(parts[1]) == workers + 1, "world size");
+        expect(!parts[2].isEmpty(), "host");
+      }
+      expect(ranks.equals(new TreeSet<>(IntStream.rangeClosed(1, workers).boxed().toList())), "all workers ran tasks: " + ranks);
+    });
+
+    check("remote-exception", () -> {
+      try {
+        pool.submit((Callable<Integer> & Serializable) () -> {
+          throw new IllegalArgumentException("bad input 17");
+        }).get();
+        throw new AssertionError("no exception");
+      } catch (ExecutionException e) {
+        expect(e.getCause() instanceof IllegalArgumentException, "same class: " + e.getCause());
+        expect("bad input 17".equals(e.getCause().getMessage()), "message");
+        RemoteOrigin origin = RemoteOrigin.of(e.getCause()).orElseThrow();
+        expect(origin.workerRank() >= 1 && origin.workerRank() <= workers, "rank " + origin.workerRank());
+        expect(!origin.host().isEmpty(), "host");
+      }
+    });
+
+    check("unserializable-task-fails-alone", () -> {
+      Supplier<Integer> local = () -> 1;
+      Callable<Integer> task = local::get;
+      try {
+        pool.submit(task).get();
+        throw new AssertionError("no exception");
+      } catch (ExecutionException e) {
+        expect(e.getCause() instanceof TaskSerializationException, "cause " + e.getCause());
+        expect(e.getCause().getMessage().contains(task.getClass().getName()), e.getCause().getMessage());
+      }
+      expect(pool.submit(() -> 5).get() == 5, "pool keeps working");
+    });
+
+    check("unserializable-result-fails-alone", () -> {
+      try {
+        pool.submit(() -> (Supplier<String>) () -> "x").get();
+        throw new AssertionError("no exception");
+      } catch (ExecutionException e) {
+        expect(e.getCause() instanceof TaskSerializationException, "cause " + e.getCause());
+      }
+      expect(pool.submit(() -> 6).get() == 6, "pool keeps working");
+    });
+
+    check("cancel-interrupts", () -> {
+      CompletableFuture<Integer> running = pool.submit(() -> Programs.sleep(60_000));
+      Thread.sleep(300);
+      expect(running.cancel(true), "cancelled");
+      List<CompletableFuture<Integer>> after = new ArrayList<>();
+      for (int i = 0; i < workers; i++) {
+        after.add(pool.submit(() -> 1));
+      }
+      for (CompletableFuture<Integer> f : after) {
+        expect(f.get(20, TimeUnit.SECONDS) == 1, "workers free again");
+      }
+    });
+
+    check("map-ordered", () -> {
+      List<Integer> inputs = IntStream.range(0, 100_000).boxed().toList();
+      expect(pool.map((Integer x) -> x + 1, inputs).toList().equals(inputs.stream().map(x -> x + 1).toList()), "default");
+      for (int chunk : new int[] {1, 3, 100_000, 1_000_000}) {
+        List<Integer> small = IntStream.range(0, 50).boxed().toList();
+        expect(pool.map((Integer x) -> x, small, MapOptions.defaults().chunkSize(chunk)).toList().equals(small), "chunk " + chunk);
+      }
+    });
+
+    check("map-unordered", () -> {
+      List<Integer> results = new ArrayList<>(pool.map((Integer x) -> Programs.sleep(x % 5) * 0 + x,
+          IntStream.range(0, 40).boxed().toList(), MapOptions.defaults().unordered()).toList());
+      results.sort(null);
+      expect(results.equals(IntStream.range(0, 40).boxed().toList()), "same multiset " + results);
+    });
+
+    check("map-failing-item", () -> {
+      List<Integer> delivered = new ArrayList<>();
+      try {
+        pool.map((Integer x) -> {
+          if (x == 500) {
+            throw new ArithmeticException("item 500");
+          }
+          return x;
+        }, IntStream.range(0, 1000).boxed().toList(), MapOptions.defaults().chunkSize(64)).forEach(delivered::add);
+        throw new AssertionError("no exception");
+      } catch (CompletionException e) {
+        expect(e.getCause() instanceof ArithmeticException, "cause " + e.getCause());
+      }
+      expect(delivered.equals(IntStream.range(0, 500).boxed().toList()), "earlier results first, " + delivered.size());
+    });
+
+    check("many-threads", () -> {
+      ExecutorService callers = Executors.newFixedThreadPool(6);
+      try {
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+          int base = t * 100_000;
+          results.add(callers.submit(() -> {
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+              futures.add(pool.submit((Integer x) -> x * 2, base + i));
+            }
+            List<Integer> mapped = pool.map((Integer x) -> x - base, List.of(base, base + 1, base + 2)).toList();
+            for (int i = 0; i < 300; i++) {
+              if (futures.get(i).get() != 2 * (base + i)) {
+                return false;
+              }
+            }
+            return mapped.equals(List.of(0, 1, 2));
+          }));
+        }
+        for (Future<Boolean> result : results) {
+          expect(result.get(), "every result reached its own future");
+        }
+      } finally {
+        callers.shutdownNow();
+      }
+    });
+
+    check("large-payload", () -> {
+      byte[] payload = new byte[8 << 20];
+      Arrays.fill(payload, (byte) 7);
+      byte[] echoed = pool.submit((byte[] b) -> b, payload).get();
+      expect(Arrays.equals(payload, echoed), "8 MiB echoed intact");
+    });
+
+    check("shutdown-now", () -> {
+      List<CompletableFuture<Integer>> futures = new ArrayList<>();
+      for (int i = 0; i < 20 * workers; i++) {
+        futures.add(pool.submit(() -> Programs.sleep(60_000)));
+      }
+      Thread.sleep(500);
+      List<Runnable> unstarted = pool.shutdownNow();
+      expect(pool.awaitTermination(20, TimeUnit.SECONDS), "terminates");
+      expect(unstarted.size() == 20 * workers - workers, "unstarted " + unstarted.size());
+      for (CompletableFuture<Integer> future : futures) {
+        expect(future.isDone(), "no future stays pending");
+      }
+      try {
+        pool.submit(() -> 1);
+        throw new AssertionError("accepted after shutdown");
+      } catch (RejectedExecutionException expected) {
+        // as required
+      }
+      expect(futures.stream().filter(CompletableFuture::isCancelled).count() >= unstarted.size(), "cancelled");
+      try {
+        futures.get(futures.size() - 1).get();
+      } catch (CancellationException expected) {
+        // as required
+      }
+    });
+
+    System.out.println(FAILURES.isEmpty() ? "ALL PASSED" : "FAILED: " + FAILURES);
+    if (!FAILURES.isEmpty()) {
+      System.exit(1);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package org.jmpipool.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The executor on real MPI jobs of 2 to 4 ranks, more ranks than cores. */
+@Timeout(120)
+class ExecutorIT {
+
+  @ParameterizedTest
+  @ValueSource(ints = {2, 4})
+  void theContractHoldsOnRealWorkers(int ranks) {
+    Jobs.Result result = Jobs.program(ranks, Contract.class);
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("ALL PASSED"), result.toString());
+    assertFalse(result.out().contains("FAIL "), result.toString());
+  }
+
+  @Test
+  void monteCarloPiRunsOnFourRanks() {
+    Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-n", "4", "org.jmpipool.examples.MonteCarloPi", "20000000"));
+    assertEquals(0, result.status(), result.toString());
+    Matcher estimate = Pattern.compile("pi ~ (3\\.\\d+) .* on 3 workers").matcher(result.out());
+    assertTrue(estimate.find(), result.toString());
+    assertEquals(Math.PI, Double.parseDouble(estimate.group(1)), 0.01);
+  }
+
+  @Test
+  void aPoolApplicationGetsThePoolAsAnArgument() {
+    Jobs.Result result = Jobs.program(3, Programs.Application.class, "x", "y");
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("of 2 workers, args [x, y]"), result.toString());
+  }
+
+  @Test
+  void idleRanksDoNotSpinACore() {
+    Jobs.Result result = Jobs.program(3, Programs.Idle.class, "3000");
+    assertEquals(0, result.status(), result.toString());
+    Matcher line = Pattern.compile("idle_cpu_percent rank (\\d+) ([\\d.]+)").matcher(result.out());
+    int ranks = 0;
+    while (line.find()) {
+      ranks++;
+      assertTrue(Double.parseDouble(line.group(2)) < 20.0, "rank " + line.group(1) + " used " + line.group(2)
+          + "% of a core while idle\n" + result);
+    }
+    assertEquals(3, ranks, result.toString());
+  }
+}

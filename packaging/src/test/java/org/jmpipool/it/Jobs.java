@@ -1,0 +1,111 @@
+package org.jmpipool.it;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@code bin/jmpipool} as a user would, with a deadline, and makes sure that no process of
+ * the job outlives it: every rank carries a unique marker on its command line, and any process
+ * still carrying it after the launcher exits is killed and reported.
+ */
+final class Jobs {
+
+  static final Path HOME = Path.of(System.getProperty("jmpipool.home", "..")).toAbsolutePath().normalize();
+  static final String TEST_CLASSES = System.getProperty("jmpipool.test.classes", "target/test-classes");
+  private static final Duration DEADLINE = Duration.ofSeconds(90);
+
+  private Jobs() {
+  }
+
+  /** What a run printed and how it ended. */
+  record Result(int status, String out, String err, Duration elapsed) {
+    String all() {
+      return out + err;
+    }
+
+    @Override
+    public String toString() {
+      return "exit " + status + " after " + elapsed.toMillis() + " ms\n--- stdout\n" + out + "\n--- stderr\n" + err;
+    }
+  }
+
+  /** Runs a test program of this module on {@code ranks} ranks. */
+  static Result program(int ranks, Class<?> program, String... args) {
+    List<String> command = new ArrayList<>(List.of("-n", Integer.toString(ranks), "-cp", TEST_CLASSES, program.getName()));
+    command.addAll(List.of(args));
+    return launch(Map.of(), command);
+  }
+
+  /** Runs bin/jmpipool with these arguments (after the marker option) and extra environment. */
+  static Result launch(Map<String, String> environment, List<String> arguments) {
+    String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
+    List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker));
+    command.addAll(arguments);
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+    builder.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    environment.forEach((name, value) -> {
+      if (value == null) {
+        builder.environment().remove(name);
+      } else {
+        builder.environment().put(name, value);
+      }
+    });
+    try {
+      Path out = Files.createTempFile("jmpipool-it", ".out");
+      Path err = Files.createTempFile("jmpipool-it", ".err");
+      builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+      long start = System.nanoTime();
+      Process process = builder.start();
+      boolean finished = process.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+      if (!finished) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+      }
+      List<ProcessHandle> leftovers = waitForMarkedProcessesToEnd(marker);
+      Result result = new Result(finished ? process.exitValue() : -1, Files.readString(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8), elapsed);
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+      if (!finished) {
+        fail("the job did not end within " + DEADLINE.toSeconds() + " s\n" + result);
+      }
+      if (!leftovers.isEmpty()) {
+        fail("processes of the job outlived it: " + leftovers + "\n" + result);
+      }
+      return result;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run " + command, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private static List<ProcessHandle> waitForMarkedProcessesToEnd(String marker) throws InterruptedException {
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    List<ProcessHandle> marked;
+    do {
+      marked = ProcessHandle.allProcesses()
+          .filter(p -> p.info().commandLine().map(line -> line.contains(marker)).orElse(false))
+          .toList();
+      if (marked.isEmpty()) {
+        return marked;
+      }
+      Thread.sleep(100);
+    } while (System.nanoTime() < giveUp);
+    marked.forEach(ProcessHandle::destroyForcibly);
+    return marked;
+  }
+}

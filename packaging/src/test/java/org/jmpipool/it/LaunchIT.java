@@ -1,0 +1,147 @@
+package org.jmpipool.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Launching, arguments, exit statuses and every failure a user can cause, on real MPI jobs. */
+@Timeout(120)
+class LaunchIT {
+
+  @TempDir
+  Path temp;
+
+  @Test
+  void argumentsReachTheProgramUnchanged() {
+    Jobs.Result result = Jobs.program(2, Programs.EchoArguments.class, "-n", "5", "--", "@file", "two words", "--verbose", "");
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("<args>\n-n\n5\n--\n@file\ntwo words\n--verbose\n\n</args>"), result.toString());
+  }
+
+  @Test
+  void aMainThatThrowsEndsTheJobWithStatusOneAndItsStackTrace() {
+    Jobs.Result result = Jobs.program(3, Programs.ThrowingMain.class);
+    assertEquals(1, result.status(), result.toString());
+    assertTrue(result.err().contains("jmpipool: " + Programs.ThrowingMain.class.getName() + " failed; ending the job"), result.toString());
+    assertTrue(result.err().contains("java.lang.IllegalStateException: boom from main"), result.toString());
+    assertTrue(result.err().contains("at " + Programs.ThrowingMain.class.getName() + ".main"), result.toString());
+  }
+
+  @Test
+  void systemExitInMainIsTheJobsExitStatus() {
+    Jobs.Result result = Jobs.program(3, Programs.ExitingMain.class);
+    assertEquals(7, result.status(), result.toString());
+  }
+
+  @Test
+  void aWorkerKilledBySignalEndsTheJobNamingTheTasksHeld() {
+    Jobs.Result result = Jobs.program(3, Programs.KilledWorker.class);
+    assertNotEquals(0, result.status(), result.toString());
+    assertTrue(result.all().contains("tasks held by workers: rank"), result.toString());
+    assertTrue(result.all().matches("(?s).*rank [12]: tasks \\[\\d+.*"), result.toString());
+  }
+
+  @Test
+  void aTaskThatCallsSystemExitEndsTheJobNamingItsWorker() {
+    Jobs.Result result = Jobs.program(3, Programs.ExitingWorker.class);
+    assertNotEquals(0, result.status(), result.toString());
+    assertTrue(result.all().matches("(?s).*worker rank [12] is exiting \\(System.exit was called, by a task\\) while holding tasks \\[1\\].*"),
+        result.toString());
+  }
+
+  @Test
+  void anUnknownClassIsOneLineAndStatusTwo() {
+    Jobs.Result result = Jobs.launch(Map.of(), List.of("-n", "2", "com.example.Missing"));
+    assertEquals(2, result.status(), result.toString());
+    assertEquals(1, result.err().strip().lines().count(), result.toString());
+    assertTrue(result.err().startsWith("jmpipool: class com.example.Missing not found on the classpath"), result.toString());
+  }
+
+  @Test
+  void aClassWithoutMainIsOneLineAndStatusTwo() {
+    Jobs.Result result = Jobs.launch(Map.of(), List.of("-n", "2", "-cp", Jobs.TEST_CLASSES, Jobs.class.getName()));
+    assertEquals(2, result.status(), result.toString());
+    assertTrue(result.err().contains("has no public static void main(String[])"), result.toString());
+  }
+
+  @Test
+  void missingMpirunIsOneLineAndStatusThree() throws IOException {
+    Path bin = Files.createDirectory(temp.resolve("bin"));
+    for (String tool : new String[] {"dirname", "mktemp", "cat", "rm"}) {
+      Files.createSymbolicLink(bin.resolve(tool), Path.of("/usr/bin", tool));
+    }
+    Map<String, String> environment = new HashMap<>();
+    environment.put("PATH", bin.toString());
+    environment.put("JMPIPOOL_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    Jobs.Result result = Jobs.launch(environment, List.of("-n", "2", "-cp", Jobs.TEST_CLASSES, Programs.Nothing.class.getName()));
+    assertEquals(3, result.status(), result.toString());
+    assertTrue(result.err().startsWith("jmpipool: mpirun not found on PATH"), result.toString());
+  }
+
+  @Test
+  void bindingsOfAnotherOpenMpiVersionAreRefused() throws IOException {
+    Path jar = temp.resolve("mpi.jar");
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().put(Attributes.Name.IMPLEMENTATION_VERSION, "9.9.9");
+    try (OutputStream out = Files.newOutputStream(jar); JarOutputStream unused = new JarOutputStream(out, manifest)) {
+      // An empty jar with only the manifest.
+    }
+    Jobs.Result result = Jobs.launch(Map.of("JMPIPOOL_MPI_JAR", jar.toString()),
+        List.of("-n", "2", "-cp", Jobs.TEST_CLASSES, Programs.Nothing.class.getName()));
+    assertEquals(3, result.status(), result.toString());
+    assertTrue(result.err().contains("are built for Open MPI 9.9.9"), result.toString());
+  }
+
+  @Test
+  void rootMustBeAllowedExplicitly() {
+    assumeTrue("root".equals(System.getProperty("user.name")), "only meaningful when the tests run as root");
+    Map<String, String> environment = new HashMap<>();
+    environment.put("OMPI_ALLOW_RUN_AS_ROOT", null);
+    environment.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", null);
+    List<String> args = List.of("-n", "2", "-cp", Jobs.TEST_CLASSES, Programs.Nothing.class.getName());
+    Jobs.Result refused = Jobs.launch(environment, args);
+    assertEquals(2, refused.status(), refused.toString());
+    assertTrue(refused.err().contains("--allow-run-as-root"), refused.toString());
+    Jobs.Result allowed = Jobs.launch(environment, List.of("--allow-run-as-root", "-n", "2", "-cp", Jobs.TEST_CLASSES,
+        Programs.Nothing.class.getName()));
+    assertEquals(0, allowed.status(), allowed.toString());
+    assertTrue(allowed.out().contains("workers 1"), allowed.toString());
+  }
+
+  @Test
+  void dryRunPrintsTheCommandAndStartsNothing() {
+    Jobs.Result result = Jobs.launch(Map.of(), List.of("--dry-run", "-n", "3", "-cp", Jobs.TEST_CLASSES,
+        Programs.Nothing.class.getName(), "arg"));
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().matches("(?s)\\S*mpirun -n 3 --oversubscribe .*org.jmpipool.internal.Bootstrap .*Nothing' arg\\s*"),
+        result.toString());
+    assertTrue(!result.out().contains("workers"), result.toString());
+  }
+
+  @Test
+  void verboseLogsAtDebugLevelWithTheRankOnEveryLine() {
+    Jobs.Result result = Jobs.launch(Map.of(), List.of("--verbose", "-n", "3", "-cp", Jobs.TEST_CLASSES,
+        Programs.Nothing.class.getName()));
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.err().contains("jmpipool: "), "the command is printed: " + result);
+    for (int rank = 0; rank < 3; rank++) {
+      assertTrue(result.err().contains("[rank " + rank + "] DEBUG"), "rank " + rank + " logs at debug level: " + result);
+    }
+  }
+}
