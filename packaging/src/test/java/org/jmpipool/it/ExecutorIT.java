@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -32,6 +36,26 @@ class ExecutorIT {
     Matcher estimate = Pattern.compile("pi ~ (3\\.\\d+) .* on 3 workers").matcher(result.out());
     assertTrue(estimate.find(), result.toString());
     assertEquals(Math.PI, Double.parseDouble(estimate.group(1)), 0.01);
+  }
+
+  @Test
+  void theParameterSweepReportsItsGrid() {
+    Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-n", "3", "org.jmpipool.examples.ParameterSweep", "6"));
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("swept 36 points on 2 workers"), result.toString());
+    assertEquals(5, result.out().lines().filter(line -> line.contains("largest angle")).count(), result.toString());
+  }
+
+  @Test
+  void theWordCountAddsUpCountsFromEveryFile(@TempDir Path texts) throws IOException {
+    Files.writeString(texts.resolve("a.txt"), "the cat and the hat\n");
+    Files.createDirectory(texts.resolve("more"));
+    Files.writeString(texts.resolve("more/b.txt"), "The end. THE END!\n");
+    Files.writeString(texts.resolve("more/c.txt"), "cat\n");
+    Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-n", "3", "org.jmpipool.examples.WordCount", texts.toString()));
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("10 words (5 distinct) in 3 files, counted by 2 workers"), result.toString());
+    assertTrue(result.out().matches("(?s).*\\n  the +4\\n  cat +2\\n  end +2\\n.*"), result.toString());
   }
 
   @Test

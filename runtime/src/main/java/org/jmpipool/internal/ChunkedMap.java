@@ -38,7 +38,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
   private static final Cleaner CLEANER = Cleaner.create();
   private static final long TARGET_CHUNK_NANOS = 1_000_000;
   private static final int MAX_AUTO_CHUNK = 1 << 16;
-  private static final int CHUNKS_IN_FLIGHT_PER_WORKER = 4;
+  private static final int CHUNKS_IN_FLIGHT_PER_WORKER = 16;
 
   private final State state;
   private final Cleaner.Cleanable cleanable;
@@ -341,7 +341,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
   private static final class Chunk implements TaskRecord.Completion {
     final State state;
     final int itemCount;
-    final CompletableFuture<Void> done = new CompletableFuture<>();
+    final CompletableFuture<Void> done = new PoolFuture<>();
     int sentItems;
     TaskRecord record;
     /** A failure found before sending, after the sent items: unserializable item, failing input, shutdown. */
