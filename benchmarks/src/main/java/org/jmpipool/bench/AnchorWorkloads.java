@@ -16,7 +16,9 @@ import org.jmpipool.MpiPoolExecutor;
 /**
  * The anchor workloads W1-W4 of the peer benchmark (shared/bench/mpi4py_futures_bench.py), with
  * the same counts, sizes and chunk sizes, printing one line per workload in the same format.
- * Each workload runs once unmeasured first, so that the JIT has compiled the paths it measures.
+ * Each workload runs once unmeasured first, so that the JIT has compiled the paths it measures,
+ * and every rank collects its garbage before each measured workload, so that one workload's
+ * garbage (W3 leaves hundreds of megabytes) is not collected inside the next one's time.
  *
  * <pre>bin/jmpipool -n 3 org.jmpipool.bench.AnchorWorkloads</pre>
  *
@@ -60,16 +62,21 @@ public final class AnchorWorkloads {
     list(pool.map(AnchorWorkloads::ident, range(2000)));
     for (boolean measured : new boolean[] {false, true}) {
       if (selected.contains("W1")) {
+        collectGarbage(pool);
         latency(pool, measured);
       }
       if (selected.contains("W2")) {
+        collectGarbage(pool);
         tinyTasks(pool, measured);
+        collectGarbage(pool);
         submitMany(pool, measured);
       }
       if (selected.contains("W3")) {
+        collectGarbage(pool);
         payload(pool, measured);
       }
       if (selected.contains("W4")) {
+        collectGarbage(pool);
         cpuBound(pool, work, measured);
       }
     }
@@ -141,6 +148,22 @@ public final class AnchorWorkloads {
     check(results.size() == tasks, "W4");
     report(measured, "W4_cpu_bound_speedup %.2f x (workers=%d, task=%.1f ms)",
         serial / parallel, pool.workers(), serial / tasks * 1e3);
+  }
+
+  /** Runs a collection on the master and on every worker (one task each: they are handed out evenly). */
+  private static void collectGarbage(MpiPoolExecutor pool) throws Exception {
+    List<CompletableFuture<?>> collections = new ArrayList<>();
+    for (int i = 0; i < pool.workers(); i++) {
+      collections.add(pool.submit(() -> {
+        Thread.sleep(100);
+        System.gc();
+        return null;
+      }));
+    }
+    System.gc();
+    for (CompletableFuture<?> collection : collections) {
+      collection.get();
+    }
   }
 
   /** Finds the iteration count of {@link #spin} that takes about 12 ms here, after warming it up. */

@@ -16,8 +16,8 @@ interface Agent {
   /** Returns whether the agent has finished and the transport may be closed. */
   boolean done();
 
-  /** Returns whether the thread may park: false while sends are in progress. */
-  boolean mayPark();
+  /** Returns what the agent waits for when it has nothing to do, which decides how it idles. */
+  IdleStrategy.Expecting expecting();
 
   /**
    * Called when the loop fails; the job is then aborted.

@@ -30,8 +30,10 @@ import org.jmpipool.TaskSerializationException;
  * thread too, so the communication thread only moves bytes.
  *
  * <p>The automatic chunk size aims at chunks of about {@link #TARGET_CHUNK_NANOS} of work, from
- * the time per item the workers report, capped for sized inputs at a quarter of a fair share per
- * worker so the end of the map stays balanced.
+ * the time per item the workers report. It starts at one item and moves at most fourfold up or
+ * halfway down per chunk, so that a chunk slowed by the scheduler does not collapse the size; for
+ * sized inputs it is capped at a quarter of a fair share per worker so the end of the map stays
+ * balanced. Only whole chunks are sent while earlier ones are in flight.
  */
 final class ChunkedMap<T, R> implements MapResults<R> {
 
@@ -120,6 +122,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private boolean inputsDone;
     private boolean closed;
     private volatile double nanosPerItem = -1;
+    /** The automatic chunk size last used; it moves gradually towards the target. */
+    private int automaticChunk = 1;
     private Chunk current;
     private int index;
 
@@ -224,8 +228,11 @@ final class ChunkedMap<T, R> implements MapResults<R> {
 
     /** Reads inputs and submits chunks until the bound on items in flight is reached. */
     void refill() {
-      while (!inputsDone && !closed && itemsInFlight < bound()) {
-        int chunkSize = Math.max(1, Math.min(chunkSize(), bound() - itemsInFlight));
+      while (!inputsDone && !closed) {
+        int chunkSize = chunkSize();
+        if (itemsInFlight > 0 && itemsInFlight + chunkSize > bound()) {
+          break;
+        }
         List<Object> items = new ArrayList<>(Math.min(chunkSize, 1024));
         Throwable inputFailure = null;
         try {
@@ -249,7 +256,14 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         return options.chunkSize();
       }
       double perItem = nanosPerItem;
-      int chunk = perItem < 0 ? 1 : (int) Math.max(1, Math.min(MAX_AUTO_CHUNK, TARGET_CHUNK_NANOS / Math.max(perItem, 1)));
+      if (perItem >= 0) {
+        long target = (long) Math.min(MAX_AUTO_CHUNK, TARGET_CHUNK_NANOS / Math.max(perItem, 1));
+        automaticChunk = (int) Math.max(1, Math.max(automaticChunk / 2, Math.min(target, automaticChunk * 4L)));
+      }
+      int chunk = automaticChunk;
+      if (options.maxInFlight() > 0) {
+        chunk = Math.min(chunk, options.maxInFlight());
+      }
       if (size > 0) {
         int fairShare = (int) Math.ceil(size / (4.0 * Math.max(1, executor.workers())));
         chunk = Math.min(chunk, Math.max(1, fairShare));
@@ -259,7 +273,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
 
     private int bound() {
       if (options.maxInFlight() > 0) {
-        return Math.max(options.maxInFlight(), options.chunkSize());
+        return options.maxInFlight();
       }
       return Math.max(2, CHUNKS_IN_FLIGHT_PER_WORKER * Math.max(1, executor.workers()) * chunkSize());
     }
@@ -271,7 +285,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       try {
         StringBuilder failure = new StringBuilder();
         payload = codec.encode("task", function, (kryo, output) -> {
-          Codec.writePart(kryo, output, "function", function);
+          codec.writeFunction(kryo, output, function);
           int failedAt = Codec.writeList(kryo, output, items, failure);
           if (failedAt >= 0) {
             chunk.sentItems = failedAt;

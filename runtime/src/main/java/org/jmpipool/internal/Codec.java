@@ -25,6 +25,7 @@ final class Codec {
   private static final byte[] EMPTY = new byte[0];
   private static final ByteBuffer EMPTY_BUFFER = ByteBuffer.allocate(0);
 
+  private final FunctionCache functions = new FunctionCache();
   private final Pool<Session> sessions = new Pool<>(true, false, 256) {
     @Override
     protected Session create() {
@@ -144,6 +145,30 @@ final class Codec {
 
   Object decodeObject(String what, byte[] bytes) {
     return decode(what, bytes, JdkAwareKryo::readClassAndObject);
+  }
+
+  /**
+   * Writes the function of a task; a stateless one as its cached encoding, which the reader
+   * decodes once.
+   */
+  void writeFunction(JdkAwareKryo kryo, Output output, Object function) {
+    boolean stateless = FunctionCache.isStateless(function);
+    output.writeBoolean(stateless);
+    if (stateless) {
+      byte[] bytes = FunctionCache.encoding(function, this);
+      output.writeInt(bytes.length);
+      output.writeBytes(bytes);
+    } else {
+      writePart(kryo, output, "function", function);
+    }
+  }
+
+  /** Reads a function written by {@link #writeFunction}. */
+  Object readFunction(JdkAwareKryo kryo, Input input) {
+    if (input.readBoolean()) {
+      return functions.decode(input.readBytes(input.readInt()), this);
+    }
+    return kryo.readClassAndObject(input);
   }
 
   /**

@@ -63,7 +63,7 @@ final class CommunicationThread extends Thread {
     try {
       IdleStrategy idle = new IdleStrategy(MAX_PARK_NANOS);
       while (!work.done()) {
-        idle.idle(work.doWork(), work.mayPark());
+        idle.idle(work.doWork(), work.expecting());
       }
       transport.finish();
       finished.complete(null);

@@ -168,7 +168,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   private byte[] encodeTask(TaskKind kind, Object task, Object argument) {
     if (kind == TaskKind.APPLY) {
       return codec.encode("task", task, (kryo, output) -> {
-        Codec.writePart(kryo, output, "function", task);
+        codec.writeFunction(kryo, output, task);
         Codec.writePart(kryo, output, "argument", argument);
       });
     }

@@ -4,17 +4,33 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * How a thread waits when a pass of its loop found nothing to do, by how long it has been idle:
- * first it spins (a reply is often microseconds away), then it yields (ranks usually outnumber
- * cores, and yielding hands the core to whoever needs it while still noticing a message at once),
- * then it parks for exponentially longer periods up to a cap, so an idle rank costs next to
- * nothing. MPI offers no way to sleep until a message arrives, hence the capped park; local
- * events (a task submitted, a result ready) unpark the thread at once.
+ * How a communication thread waits when a pass of its loop found nothing to do. It depends on
+ * what the thread waits for:
+ *
+ * <ul>
+ *   <li>{@link Expecting#MESSAGE}: a message from another rank is due (a result, the next task).
+ *       MPI cannot wake a sleeping thread, so the thread spins briefly, then yields (ranks usually
+ *       outnumber cores: yielding hands the core to whoever needs it while still noticing the
+ *       message at once), then parks for exponentially longer periods up to a cap.
+ *   <li>{@link Expecting#LOCAL_EVENT}: only a thread of this process can give it work (a
+ *       submission, a finished task), and that thread unparks it: it yields a little, in case
+ *       the event is microseconds away, then parks. Meanwhile it leaves the cores to the work.
+ *   <li>{@link Expecting#SEND_PROGRESS}: a send is in progress, which the peer can only complete
+ *       while this side keeps calling MPI: it yields and never parks.
+ * </ul>
  */
 final class IdleStrategy {
 
+  /** What a thread with nothing to do right now waits for. */
+  enum Expecting {
+    MESSAGE,
+    LOCAL_EVENT,
+    SEND_PROGRESS
+  }
+
   private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
-  private static final long YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
+  private static final long MESSAGE_YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
+  private static final long LOCAL_YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
   private static final long MIN_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(10);
 
   private final long maxParkNanos;
@@ -34,10 +50,9 @@ final class IdleStrategy {
    * Called after every pass of the loop.
    *
    * @param workDone how much the pass did; any work resets the backoff
-   * @param mayPark false while a send is in progress, which the peer can only complete while
-   *     this side keeps polling MPI: then the thread yields instead of parking
+   * @param expecting what the thread waits for
    */
-  void idle(int workDone, boolean mayPark) {
+  void idle(int workDone, Expecting expecting) {
     if (workDone > 0) {
       idleSince = -1;
       parkNanos = MIN_PARK_NANOS;
@@ -48,9 +63,11 @@ final class IdleStrategy {
       idleSince = now;
     }
     long idle = now - idleSince;
-    if (idle < SPIN_NANOS) {
+    if (expecting == Expecting.SEND_PROGRESS) {
+      Thread.yield();
+    } else if (expecting == Expecting.MESSAGE && idle < SPIN_NANOS) {
       Thread.onSpinWait();
-    } else if (idle < YIELD_NANOS || !mayPark) {
+    } else if (idle < (expecting == Expecting.MESSAGE ? MESSAGE_YIELD_NANOS : LOCAL_YIELD_NANOS)) {
       Thread.yield();
     } else {
       LockSupport.parkNanos(parkNanos);

@@ -152,13 +152,13 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   }
 
   @Override
-  public boolean mayPark() {
+  public IdleStrategy.Expecting expecting() {
     for (WorkerLink worker : workers) {
       if (worker.outbox.sending()) {
-        return false;
+        return IdleStrategy.Expecting.SEND_PROGRESS;
       }
     }
-    return true;
+    return held.isEmpty() ? IdleStrategy.Expecting.LOCAL_EVENT : IdleStrategy.Expecting.MESSAGE;
   }
 
   @Override

@@ -124,7 +124,7 @@ final class TaskRunner extends Thread {
   @SuppressWarnings("unchecked")
   private byte[] apply(byte[] payload) {
     Object[] parts = codec.decode("task", payload,
-        (kryo, input) -> new Object[] {kryo.readClassAndObject(input), kryo.readClassAndObject(input)});
+        (kryo, input) -> new Object[] {codec.readFunction(kryo, input), kryo.readClassAndObject(input)});
     Object value = ((Function<Object, Object>) parts[0]).apply(parts[1]);
     return codec.encodeObject("result", value);
   }
@@ -132,7 +132,7 @@ final class TaskRunner extends Thread {
   @SuppressWarnings("unchecked")
   private byte[] applyToChunk(byte[] payload) {
     Object[] parts = codec.decode("task", payload, (kryo, input) -> {
-      Object function = kryo.readClassAndObject(input);
+      Object function = codec.readFunction(kryo, input);
       RuntimeException[] failure = new RuntimeException[1];
       List<Object> items = Codec.readList(kryo, input, failure);
       if (failure[0] != null) {

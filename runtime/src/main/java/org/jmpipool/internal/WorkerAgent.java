@@ -82,9 +82,13 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     return stopAnswered && !toMaster.sending() && toMaster.pendingBytes() == 0;
   }
 
+  /** While the task thread has work, only its results (which unpark this thread) are urgent. */
   @Override
-  public boolean mayPark() {
-    return !toMaster.sending();
+  public IdleStrategy.Expecting expecting() {
+    if (toMaster.sending()) {
+      return IdleStrategy.Expecting.SEND_PROGRESS;
+    }
+    return tasks.isEmpty() ? IdleStrategy.Expecting.MESSAGE : IdleStrategy.Expecting.LOCAL_EVENT;
   }
 
   @Override

@@ -122,6 +122,40 @@ class CodecTest {
     }
   }
 
+  static int triple(int x) {
+    return 3 * x;
+  }
+
+  @Test
+  void statelessFunctionsAreEncodedOnceAndDecodedOnce() {
+    SerializableFunction<Integer, Integer> stateless = CodecTest::triple;
+    int offset = 5;
+    SerializableFunction<Integer, Integer> capturing = x -> x + offset;
+    assertTrue(FunctionCache.isStateless(stateless));
+    assertTrue(!FunctionCache.isStateless(capturing));
+    assertSame(FunctionCache.encoding(stateless, codec), FunctionCache.encoding(stateless, codec));
+    Codec worker = new Codec();
+    Object[] decoded = new Object[4];
+    for (int i = 0; i < 2; i++) {
+      int slot = i;
+      byte[] bytes = codec.encode("task", stateless, (kryo, output) -> {
+        codec.writeFunction(kryo, output, stateless);
+        codec.writeFunction(kryo, output, capturing);
+      });
+      worker.decode("task", bytes, (kryo, input) -> {
+        decoded[2 * slot] = worker.readFunction(kryo, input);
+        decoded[2 * slot + 1] = worker.readFunction(kryo, input);
+        return null;
+      });
+    }
+    assertSame(decoded[0], decoded[2], "one decoded instance of a stateless function");
+    assertTrue(decoded[1] != decoded[3], "a capturing function is decoded afresh each time");
+    @SuppressWarnings("unchecked")
+    Function<Integer, Integer> function = (Function<Integer, Integer>) decoded[3];
+    assertEquals(12, function.apply(7));
+    assertEquals(21, ((Function<Integer, Integer>) decoded[0]).apply(7));
+  }
+
   @Test
   void listsOfOneClassAndOfMixedClassesRoundTrip() {
     for (List<Object> values : List.of(List.<Object>of(1, 2, 3), List.<Object>of(1, "two", 3.0),
