@@ -204,9 +204,6 @@ public final class Launcher implements Callable<Integer> {
       // Ranks usually outnumber cores: a collector without helper threads, and the smallest footprint.
       command.add("-XX:+UseSerialGC");
     }
-    if (jvmOptions.stream().noneMatch(option -> option.startsWith("-Dlogback.configurationFile="))) {
-      command.add("-Dlogback.configurationFile=jmpipool-logback.xml");
-    }
     if (verbose) {
       command.add("-Djmpipool.log.level=DEBUG");
     }

@@ -46,6 +46,9 @@ public final class Bootstrap {
     }
     CommunicationThread comm = new CommunicationThread(MpiTransport::initialize);
     comm.start();
+    // MPI initialization mostly waits for the other ranks: meanwhile, load and set up the codec.
+    Codec codec = new Codec();
+    codec.warmUp();
     Transport transport;
     try {
       transport = comm.opened().join();
@@ -56,7 +59,6 @@ public final class Bootstrap {
     }
     LOG.debug("rank {} of {} on host {}, {}", transport.rank(), transport.size(), transport.host(),
         transport.rank() == 0 ? "master" : "worker");
-    Codec codec = new Codec();
     int status = transport.rank() == 0
         ? runMaster(comm, transport, codec, args[0], Arrays.copyOfRange(args, 1, args.length))
         : runWorker(comm, transport, codec);

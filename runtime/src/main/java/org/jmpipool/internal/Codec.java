@@ -8,6 +8,7 @@ import com.esotericsoftware.kryo.kryo5.util.Pool;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.jmpipool.SerializableFunction;
 import org.jmpipool.TaskSerializationException;
 
 /**
@@ -59,6 +60,23 @@ final class Codec {
   @FunctionalInterface
   interface Reader<T> {
     T read(JdkAwareKryo kryo, Input input);
+  }
+
+  /**
+   * Creates a Kryo instance and round-trips a lambda and a list through it, so that the classes
+   * involved are loaded and initialized before the first task needs them.
+   */
+  void warmUp() {
+    SerializableFunction<List<Integer>, Integer> function = List::size;
+    List<Integer> values = List.of(1, 2, 3);
+    byte[] bytes = encode("warm-up", function, (kryo, output) -> {
+      writeFunction(kryo, output, function);
+      writeList(kryo, output, values, new StringBuilder());
+    });
+    decode("warm-up", bytes, (kryo, input) -> {
+      readFunction(kryo, input);
+      return readList(kryo, input, new RuntimeException[1]);
+    });
   }
 
   /**
