@@ -145,7 +145,6 @@ public final class Bootstrap {
 
   private static int runWorker(CommunicationThread comm, Transport transport, Codec codec) {
     WorkerAgent agent = new WorkerAgent(transport, codec, comm);
-    comm.run(agent);
     // A signal means the runtime or the user is ending the job, and says so itself; only an exit
     // nobody asked for (System.exit in a task) needs explaining to the master.
     ExitWatch watch = new ExitWatch(() -> {
@@ -157,6 +156,7 @@ public final class Bootstrap {
         }
       }
     });
+    comm.run(agent);
     try {
       comm.finished().join();
     } catch (CompletionException e) {

@@ -8,6 +8,7 @@ import com.esotericsoftware.kryo.kryo5.util.Pool;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.jmpipool.SerializableFunction;
 import org.jmpipool.TaskSerializationException;
 
@@ -115,24 +116,10 @@ final class Codec {
    * @throws TaskSerializationException when Kryo fails
    */
   <T> T decode(String what, byte[] bytes, Reader<T> reader) {
-    Session session = sessions.obtain();
-    try {
+    return decodeFrom(what, session -> {
       session.input.setBuffer(bytes);
-      T value = reader.read(session.kryo, session.input);
-      session.input.setBuffer(EMPTY);
-      release(session);
-      return value;
-    } catch (TaskSerializationException e) {
-      throw e;
-    } catch (RuntimeException | LinkageError | StackOverflowError e) {
-      throw new TaskSerializationException("cannot deserialize the " + what + ": " + e.getMessage(), e);
-    }
-  }
-
-  private void release(Session session) {
-    if (!session.kryo.damaged()) {
-      sessions.free(session);
-    }
+      return session.input;
+    }, reader);
   }
 
   /**
@@ -142,18 +129,31 @@ final class Codec {
    * @param length the payload length
    */
   <T> T decode(String what, ByteBuffer message, int length, Reader<T> reader) {
+    return decodeFrom(what, session -> {
+      session.bufferInput.setBuffer(message.slice(message.position(), length));
+      return session.bufferInput;
+    }, reader);
+  }
+
+  private <T> T decodeFrom(String what, Function<Session, Input> source, Reader<T> reader) {
     Session session = sessions.obtain();
     try {
-      ByteBuffer payload = message.slice(message.position(), length);
-      session.bufferInput.setBuffer(payload);
-      T value = reader.read(session.kryo, session.bufferInput);
-      session.bufferInput.setBuffer(EMPTY_BUFFER);
+      T value = reader.read(session.kryo, source.apply(session));
       release(session);
       return value;
     } catch (TaskSerializationException e) {
       throw e;
     } catch (RuntimeException | LinkageError | StackOverflowError e) {
       throw new TaskSerializationException("cannot deserialize the " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Returns a session to the pool, without references to the last payload; a damaged one is dropped. */
+  private void release(Session session) {
+    session.input.setBuffer(EMPTY);
+    session.bufferInput.setBuffer(EMPTY_BUFFER);
+    if (!session.kryo.damaged()) {
+      sessions.free(session);
     }
   }
 
