@@ -59,10 +59,10 @@ final class TaskRunner extends Thread {
     try {
       WorkerTask task;
       while ((task = next()) != STOP) {
-        if (!task.start()) {
-          continue;
-        }
         synchronized (runningLock) {
+          if (!task.start()) {
+            continue;
+          }
           current = task;
         }
         execute(task);

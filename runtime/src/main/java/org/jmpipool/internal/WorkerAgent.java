@@ -131,8 +131,16 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
         }
       }
       case Wire.CANCEL_ALL -> {
-        for (WorkerTask task : tasks.values().toArray(new WorkerTask[0])) {
-          cancel(task, flags != 0);
+        // Queued tasks first: an interrupted task ends at once, and the task thread would start
+        // the next queued one before it could be cancelled.
+        WorkerTask[] held = tasks.values().toArray(new WorkerTask[0]);
+        for (WorkerTask task : held) {
+          cancel(task, false);
+        }
+        if (flags != 0) {
+          for (WorkerTask task : held) {
+            runner.interruptIfRunning(task);
+          }
         }
         toMaster.append(Wire.CANCEL_ALL_DONE, (byte) 0, 0, aux);
       }
