@@ -105,6 +105,16 @@ public final class Contract {
       }
     });
 
+    check("no-executor-inside-tasks", () -> {
+      try {
+        pool.submit(() -> Jmpipool.executor().workers()).get();
+        throw new AssertionError("no exception");
+      } catch (ExecutionException e) {
+        expect(e.getCause() instanceof IllegalStateException, "cause " + e.getCause());
+        expect(e.getCause().getMessage().contains("a task cannot submit tasks"), e.getCause().getMessage());
+      }
+    });
+
     check("unserializable-task-fails-alone", () -> {
       Supplier<Integer> local = () -> 1;
       Callable<Integer> task = local::get;

@@ -144,6 +144,7 @@ public final class Bootstrap {
   }
 
   private static int runWorker(CommunicationThread comm, Transport transport, Codec codec) {
+    JobContext.markWorker(transport.rank());
     WorkerAgent agent = new WorkerAgent(transport, codec, comm);
     // A signal means the runtime or the user is ending the job, and says so itself; only an exit
     // nobody asked for (System.exit in a task) needs explaining to the master.

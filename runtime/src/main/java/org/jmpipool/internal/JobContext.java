@@ -6,12 +6,17 @@ import org.jmpipool.MpiPoolExecutor;
 public final class JobContext {
 
   private static volatile MpiPoolExecutor executor;
+  private static volatile int workerRank = -1;
 
   private JobContext() {
   }
 
   static void install(MpiPoolExecutor jobExecutor) {
     executor = jobExecutor;
+  }
+
+  static void markWorker(int rank) {
+    workerRank = rank;
   }
 
   /**
@@ -22,6 +27,10 @@ public final class JobContext {
    */
   public static MpiPoolExecutor executor() {
     MpiPoolExecutor current = executor;
+    if (current == null && workerRank >= 0) {
+      throw new IllegalStateException("Jmpipool.executor() is for the program on rank 0; this is worker rank "
+          + workerRank + ", where tasks run, and a task cannot submit tasks");
+    }
     if (current == null) {
       throw new IllegalStateException("Jmpipool.executor() works in programs started by the jmpipool launcher"
           + " (bin/jmpipool -n N MAIN_CLASS ...); this JVM was not started that way");
