@@ -281,7 +281,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private void submit(List<Object> items, Throwable inputFailure) {
       Chunk chunk = new Chunk(this, items.size());
       chunk.localFailure = inputFailure;
-      byte[] payload = null;
+      ByteBuffer payload = null;
       try {
         StringBuilder failure = new StringBuilder();
         payload = codec.encode("task", function, (kryo, output) -> {

@@ -7,6 +7,7 @@ import com.esotericsoftware.kryo.kryo5.io.Output;
 import com.esotericsoftware.kryo.kryo5.util.Pool;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import org.jmpipool.SerializableFunction;
@@ -70,7 +71,7 @@ final class Codec {
   void warmUp() {
     SerializableFunction<List<Integer>, Integer> function = List::size;
     List<Integer> values = List.of(1, 2, 3);
-    byte[] bytes = encode("warm-up", function, (kryo, output) -> {
+    byte[] bytes = encodeToArray("warm-up", function, (kryo, output) -> {
       writeFunction(kryo, output, function);
       writeList(kryo, output, values, new StringBuilder());
     });
@@ -86,17 +87,32 @@ final class Codec {
    * @param what what is being encoded, for the error message ("task", "result"...)
    * @param subject the object whose class the error message names
    * @param writer writes the payload
-   * @return the payload
+   * @return the payload ({@link Wire#payloadOf}: large ones ready to travel on their own)
    * @throws TaskSerializationException when Kryo fails
    */
-  byte[] encode(String what, Object subject, Writer writer) {
+  ByteBuffer encode(String what, Object subject, Writer writer) {
+    return encodeWith(what, subject, writer, Wire::payloadOf);
+  }
+
+  /** Encodes into an exact array, for bytes that are kept rather than sent. */
+  byte[] encodeToArray(String what, Object subject, Writer writer) {
+    return encodeWith(what, subject, writer, Arrays::copyOf);
+  }
+
+  /** Makes the result of an encoding from the encoder's buffer, which is reused afterwards. */
+  @FunctionalInterface
+  private interface Encoded<P> {
+    P copy(byte[] buffer, int length);
+  }
+
+  private <P> P encodeWith(String what, Object subject, Writer writer, Encoded<P> encoded) {
     Session session = sessions.obtain();
     try {
       session.resetOutput();
       writer.write(session.kryo, session.output);
-      byte[] bytes = session.output.toBytes();
+      P result = encoded.copy(session.output.getBuffer(), session.output.position());
       release(session);
-      return bytes;
+      return result;
     } catch (TaskSerializationException e) {
       throw e;
     } catch (RuntimeException | StackOverflowError e) {
@@ -157,7 +173,7 @@ final class Codec {
     }
   }
 
-  byte[] encodeObject(String what, Object value) {
+  ByteBuffer encodeObject(String what, Object value) {
     return encode(what, value, (kryo, output) -> kryo.writeClassAndObject(output, value));
   }
 

@@ -140,7 +140,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   private <T> CompletableFuture<T> submitEncoded(TaskKind kind, Object task, Object argument,
       TaskFuture.Decoder<T> decoder, Callable<?> runLocally) {
     TaskFuture<T> future = new TaskFuture<>(this, decoder);
-    byte[] payload;
+    ByteBuffer payload;
     try {
       payload = encodeTask(kind, task, argument);
     } catch (TaskSerializationException e) {
@@ -165,7 +165,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
     }
   }
 
-  private byte[] encodeTask(TaskKind kind, Object task, Object argument) {
+  private ByteBuffer encodeTask(TaskKind kind, Object task, Object argument) {
     if (kind == TaskKind.APPLY) {
       return codec.encode("task", task, (kryo, output) -> {
         codec.writeFunction(kryo, output, task);

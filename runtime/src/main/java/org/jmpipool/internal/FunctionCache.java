@@ -72,7 +72,7 @@ final class FunctionCache {
     AtomicReference<byte[]> cached = ENCODED.get(function.getClass());
     byte[] bytes = cached.get();
     if (bytes == null) {
-      bytes = codec.encodeObject("function", function);
+      bytes = codec.encodeToArray("function", function, (kryo, output) -> kryo.writeClassAndObject(output, function));
       cached.set(bytes);
     }
     return bytes;

@@ -15,8 +15,10 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@link Expecting#LOCAL_EVENT}: only a thread of this process can give it work (a
  *       submission, a finished task), and that thread unparks it: it yields a little, in case
  *       the event is microseconds away, then parks. Meanwhile it leaves the cores to the work.
- *   <li>{@link Expecting#SEND_PROGRESS}: a send is in progress, which the peer can only complete
- *       while this side keeps calling MPI: it yields and never parks.
+ *   <li>{@link Expecting#SEND_PROGRESS}: a send is in progress, which completes only while this
+ *       side calls MPI. The receiver moves the data of a large message (shared-memory single
+ *       copy), so a sender that yields for long only takes the cores the receiver needs: it
+ *       yields a little, then parks for short periods.
  * </ul>
  */
 final class IdleStrategy {
@@ -31,6 +33,8 @@ final class IdleStrategy {
   private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
   private static final long MESSAGE_YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
   private static final long LOCAL_YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+  private static final long SEND_YIELD_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
+  private static final long MAX_SEND_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
   private static final long MIN_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(10);
 
   private final long maxParkNanos;
@@ -63,15 +67,22 @@ final class IdleStrategy {
       idleSince = now;
     }
     long idle = now - idleSince;
-    if (expecting == Expecting.SEND_PROGRESS) {
-      Thread.yield();
-    } else if (expecting == Expecting.MESSAGE && idle < SPIN_NANOS) {
+    if (expecting == Expecting.MESSAGE && idle < SPIN_NANOS) {
       Thread.onSpinWait();
-    } else if (idle < (expecting == Expecting.MESSAGE ? MESSAGE_YIELD_NANOS : LOCAL_YIELD_NANOS)) {
+    } else if (idle < yieldNanos(expecting)) {
       Thread.yield();
     } else {
       LockSupport.parkNanos(parkNanos);
-      parkNanos = Math.min(parkNanos * 2, maxParkNanos);
+      long cap = expecting == Expecting.SEND_PROGRESS ? MAX_SEND_PARK_NANOS : maxParkNanos;
+      parkNanos = Math.min(parkNanos * 2, cap);
     }
+  }
+
+  private static long yieldNanos(Expecting expecting) {
+    return switch (expecting) {
+      case MESSAGE -> MESSAGE_YIELD_NANOS;
+      case LOCAL_EVENT -> LOCAL_YIELD_NANOS;
+      case SEND_PROGRESS -> SEND_YIELD_NANOS;
+    };
   }
 }

@@ -6,31 +6,39 @@ import java.util.ArrayDeque;
 import org.jmpipool.internal.transport.Transport;
 
 /**
- * The messages going to one rank: frames are appended to an open batch in a direct buffer, and
- * {@link #flush(Transport)} sends the batch without waiting. Buffers of sends in progress are
- * kept until the send completes, then reused. Used by the communication thread only.
+ * The messages going to one rank. Frames are appended to an open batch in a direct buffer, so
+ * that many small frames travel as one message; a large payload made by {@link Wire#payloadOf}
+ * travels as a message of its own, straight from its buffer, after the batch before it.
+ * {@link #flush(Transport)} sends without waiting; buffers are kept until their send completes,
+ * then reused. Used by the communication thread only.
  */
 final class Outbox {
 
   private static final int INITIAL_CAPACITY = 64 * 1024;
-  /** A buffer grown beyond this by a large message is not kept for reuse. */
+  /** A batch buffer grown beyond this by many frames is not kept for reuse. */
   private static final int MAX_RETAINED_CAPACITY = 4 * 1024 * 1024;
 
   private final int destination;
+  private final ArrayDeque<Message> ready = new ArrayDeque<>();
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private final ArrayDeque<ByteBuffer> spare = new ArrayDeque<>();
   private ByteBuffer open = allocate(INITIAL_CAPACITY);
+  private int readyBytes;
 
-  private record InFlight(Transport.PendingSend send, ByteBuffer buffer) {
+  /** A message to send: a batch, or a large payload with its header. */
+  private record Message(ByteBuffer buffer, int length, boolean batch) {
+  }
+
+  private record InFlight(Transport.PendingSend send, Message message) {
   }
 
   Outbox(int destination) {
     this.destination = destination;
   }
 
-  /** Returns the number of bytes in the open batch. */
+  /** Returns the number of bytes appended and not yet sent. */
   int pendingBytes() {
-    return open.position();
+    return readyBytes + open.position();
   }
 
   /** Returns whether sends are in progress. */
@@ -38,33 +46,49 @@ final class Outbox {
     return !inFlight.isEmpty();
   }
 
-  void append(byte type, byte flags, long id, long aux, byte[] payload) {
-    append(type, flags, id, aux, payload, 0, payload.length);
-  }
-
   void append(byte type, byte flags, long id, long aux) {
-    append(type, flags, id, aux, null, 0, 0);
-  }
-
-  void append(byte type, byte flags, long id, long aux, byte[] payload, int offset, int length) {
-    ensureRoom(Wire.HEADER_BYTES + length);
-    open.put(type).put(flags).putLong(id).putLong(aux).putInt(length);
-    if (length > 0) {
-      open.put(payload, offset, length);
-    }
+    append(type, flags, id, aux, Wire.EMPTY_PAYLOAD);
   }
 
   /**
-   * Sends the open batch, if it holds anything.
+   * Appends a frame.
+   *
+   * @param payload the payload, from its position to its limit; left unchanged
+   */
+  void append(byte type, byte flags, long id, long aux, ByteBuffer payload) {
+    int length = payload.remaining();
+    if (Wire.isFramed(payload)) {
+      closeBatch();
+      ByteBuffer message = payload.duplicate().order(ByteOrder.nativeOrder()).position(0);
+      putHeader(message, type, flags, id, aux, length);
+      ready.add(new Message(message, Wire.HEADER_BYTES + length, false));
+      readyBytes += Wire.HEADER_BYTES + length;
+      return;
+    }
+    ensureRoom(Wire.HEADER_BYTES + length);
+    putHeader(open, type, flags, id, aux, length);
+    open.put(payload.duplicate());
+  }
+
+  private static void putHeader(ByteBuffer buffer, byte type, byte flags, long id, long aux, int length) {
+    buffer.put(type).put(flags).putLong(id).putLong(aux).putInt(length);
+  }
+
+  /**
+   * Sends what was appended, in order.
    *
    * @return whether a send was started
    */
   boolean flush(Transport transport) {
-    if (open.position() == 0) {
+    closeBatch();
+    if (ready.isEmpty()) {
       return false;
     }
-    inFlight.add(new InFlight(transport.send(destination, open, open.position()), open));
-    open = spare.isEmpty() ? allocate(INITIAL_CAPACITY) : spare.poll();
+    Message message;
+    while ((message = ready.poll()) != null) {
+      inFlight.add(new InFlight(transport.send(destination, message.buffer(), message.length()), message));
+    }
+    readyBytes = 0;
     return true;
   }
 
@@ -76,13 +100,24 @@ final class Outbox {
   int reapCompleted() {
     int completed = 0;
     while (!inFlight.isEmpty() && inFlight.peek().send().isComplete()) {
-      ByteBuffer buffer = inFlight.poll().buffer();
-      if (buffer.capacity() <= MAX_RETAINED_CAPACITY) {
-        spare.add(buffer.clear());
+      Message message = inFlight.poll().message();
+      if (!message.batch()) {
+        DirectBuffers.release(message.buffer());
+      } else if (message.buffer().capacity() <= MAX_RETAINED_CAPACITY) {
+        spare.add(message.buffer().clear());
       }
       completed++;
     }
     return completed;
+  }
+
+  private void closeBatch() {
+    if (open.position() == 0) {
+      return;
+    }
+    ready.add(new Message(open, open.position(), true));
+    readyBytes += open.position();
+    open = spare.isEmpty() ? allocate(INITIAL_CAPACITY) : spare.poll();
   }
 
   private void ensureRoom(int bytes) {

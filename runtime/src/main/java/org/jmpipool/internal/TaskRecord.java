@@ -28,8 +28,8 @@ final class TaskRecord {
   }
 
   final TaskKind kind;
-  /** The encoded task; dropped once copied into a message. */
-  byte[] payload;
+  /** The encoded task; dropped once handed to a message. */
+  ByteBuffer payload;
   final Completion completion;
   /** What shutdownNow() returns for this task if it never starts. */
   final Runnable original;
@@ -40,7 +40,7 @@ final class TaskRecord {
   /** Set when the caller cancelled it before it was sent; it is then dropped instead of sent. */
   boolean cancelled;
 
-  TaskRecord(TaskKind kind, byte[] payload, Completion completion, Runnable original) {
+  TaskRecord(TaskKind kind, ByteBuffer payload, Completion completion, Runnable original) {
     this.kind = kind;
     this.payload = payload;
     this.completion = completion;

@@ -1,5 +1,6 @@
 package org.jmpipool.internal;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -104,14 +105,14 @@ final class TaskRunner extends Thread {
         case CALL -> codec.encodeObject("result", ((Callable<?>) decodeOne(payload)).call());
         case RUN -> {
           ((Runnable) decodeOne(payload)).run();
-          yield new byte[0];
+          yield Wire.EMPTY_PAYLOAD;
         }
         case APPLY -> apply(payload);
         case CHUNK -> applyToChunk(payload);
       };
       task.resultType = Wire.RESULT;
     } catch (Throwable failure) {
-      task.result = ThrowableCodec.encode(failure, context.rank(), context.host());
+      task.result = ByteBuffer.wrap(ThrowableCodec.encode(failure, context.rank(), context.host()));
       task.resultType = Wire.FAILED;
     }
     task.executionNanos = System.nanoTime() - start;
@@ -122,7 +123,7 @@ final class TaskRunner extends Thread {
   }
 
   @SuppressWarnings("unchecked")
-  private byte[] apply(byte[] payload) {
+  private ByteBuffer apply(byte[] payload) {
     Object[] parts = codec.decode("task", payload,
         (kryo, input) -> new Object[] {codec.readFunction(kryo, input), kryo.readClassAndObject(input)});
     Object value = ((Function<Object, Object>) parts[0]).apply(parts[1]);
@@ -130,7 +131,7 @@ final class TaskRunner extends Thread {
   }
 
   @SuppressWarnings("unchecked")
-  private byte[] applyToChunk(byte[] payload) {
+  private ByteBuffer applyToChunk(byte[] payload) {
     Object[] parts = codec.decode("task", payload, (kryo, input) -> {
       Object function = codec.readFunction(kryo, input);
       RuntimeException[] failure = new RuntimeException[1];

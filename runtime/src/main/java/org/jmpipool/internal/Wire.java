@@ -1,6 +1,7 @@
 package org.jmpipool.internal;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * The frames of a message. One MPI message carries a batch of frames, so that many small tasks
@@ -10,6 +11,12 @@ import java.nio.ByteBuffer;
 final class Wire {
 
   static final int HEADER_BYTES = 1 + 1 + 8 + 8 + 4;
+  /**
+   * A payload at least this large is copied once, into a direct buffer with room for its frame
+   * header in front, and travels as a message of its own, straight from that buffer.
+   */
+  static final int LARGE_PAYLOAD = 64 * 1024;
+  static final ByteBuffer EMPTY_PAYLOAD = ByteBuffer.allocate(0);
 
   // Master to worker.
   /** A task: flags = {@link TaskKind} ordinal, payload = the encoded task. */
@@ -75,6 +82,29 @@ final class Wire {
       handler.onFrame(type, flags, id, aux, message, length);
       message.position(payloadEnd);
     }
+  }
+
+  /**
+   * Makes the payload of a frame from encoded bytes: a heap buffer when small, a pooled direct
+   * buffer with the frame header's room in front when large.
+   *
+   * @param bytes the encoded bytes
+   * @param length how many of them
+   * @return the payload, from its position to its limit
+   */
+  static ByteBuffer payloadOf(byte[] bytes, int length) {
+    if (length < LARGE_PAYLOAD) {
+      return ByteBuffer.wrap(Arrays.copyOf(bytes, length));
+    }
+    ByteBuffer framed = DirectBuffers.acquire(HEADER_BYTES + length);
+    framed.position(HEADER_BYTES);
+    framed.put(bytes, 0, length);
+    return framed.flip().position(HEADER_BYTES);
+  }
+
+  /** Returns whether a payload was made with room for its header in front ({@link #payloadOf}). */
+  static boolean isFramed(ByteBuffer payload) {
+    return payload.isDirect() && payload.position() == HEADER_BYTES;
   }
 
   /**

@@ -64,7 +64,7 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     }
     String reason = exitReason;
     if (reason != null && !exitSent) {
-      toMaster.append(Wire.WORKER_EXITING, (byte) 0, 0, 0, reason.getBytes(StandardCharsets.UTF_8));
+      toMaster.append(Wire.WORKER_EXITING, (byte) 0, 0, 0, ByteBuffer.wrap(reason.getBytes(StandardCharsets.UTF_8)));
       exitSent = true;
     }
     work += toMaster.reapCompleted();

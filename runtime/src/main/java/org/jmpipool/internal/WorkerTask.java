@@ -1,5 +1,6 @@
 package org.jmpipool.internal;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A task on a worker, from its arrival until its result is sent. */
@@ -15,7 +16,7 @@ final class WorkerTask {
   byte[] payload;
   /** Set by the task thread: {@link Wire#RESULT} or {@link Wire#FAILED}, with its payload. */
   byte resultType;
-  byte[] result;
+  ByteBuffer result;
   long executionNanos;
   private final AtomicInteger state = new AtomicInteger(QUEUED);
 

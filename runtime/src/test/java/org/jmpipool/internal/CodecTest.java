@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.Serializable;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -38,7 +39,8 @@ class CodecTest {
 
   @SuppressWarnings("unchecked")
   private <T> T roundTrip(T value) {
-    return (T) codec.decodeObject("value", codec.encodeObject("value", value));
+    ByteBuffer payload = codec.encodeObject("value", value);
+    return (T) codec.decode("value", payload, payload.remaining(), JdkAwareKryo::readClassAndObject);
   }
 
   @Test
@@ -138,7 +140,7 @@ class CodecTest {
     Object[] decoded = new Object[4];
     for (int i = 0; i < 2; i++) {
       int slot = i;
-      byte[] bytes = codec.encode("task", stateless, (kryo, output) -> {
+      byte[] bytes = codec.encodeToArray("task", stateless, (kryo, output) -> {
         codec.writeFunction(kryo, output, stateless);
         codec.writeFunction(kryo, output, capturing);
       });
@@ -160,7 +162,7 @@ class CodecTest {
   void listsOfOneClassAndOfMixedClassesRoundTrip() {
     for (List<Object> values : List.of(List.<Object>of(1, 2, 3), List.<Object>of(1, "two", 3.0),
         Arrays.<Object>asList(null, 1), List.<Object>of())) {
-      byte[] bytes = codec.encode("list", values, (kryo, output) -> {
+      byte[] bytes = codec.encodeToArray("list", values, (kryo, output) -> {
         assertEquals(-1, Codec.writeList(kryo, output, values, new StringBuilder()));
       });
       RuntimeException[] failure = new RuntimeException[1];
@@ -175,7 +177,7 @@ class CodecTest {
     List<Object> values = List.of("a", "b", plain, "d");
     StringBuilder failure = new StringBuilder();
     int[] failedAt = new int[1];
-    byte[] bytes = codec.encode("list", values, (kryo, output) -> {
+    byte[] bytes = codec.encodeToArray("list", values, (kryo, output) -> {
       failedAt[0] = Codec.writeList(kryo, output, values, failure);
       output.writeString("after");
     });
@@ -191,8 +193,20 @@ class CodecTest {
   }
 
   @Test
+  void largePayloadsAreDirectWithRoomForTheirHeader() {
+    ByteBuffer small = codec.encodeObject("value", new byte[100]);
+    assertTrue(!small.isDirect() && !Wire.isFramed(small));
+    byte[] large = new byte[200_000];
+    large[199_999] = 9;
+    ByteBuffer payload = codec.encodeObject("value", large);
+    assertTrue(Wire.isFramed(payload));
+    byte[] back = (byte[]) codec.decode("value", payload, payload.remaining(), JdkAwareKryo::readClassAndObject);
+    assertEquals(9, back[199_999]);
+  }
+
+  @Test
   void aCorruptPayloadFailsWithASerializationException() {
-    byte[] bytes = codec.encodeObject("value", new Point(1, "x"));
+    byte[] bytes = codec.encodeToArray("value", null, (kryo, output) -> kryo.writeClassAndObject(output, new Point(1, "x")));
     byte[] truncated = Arrays.copyOf(bytes, bytes.length / 2);
     assertInstanceOf(TaskSerializationException.class,
         assertThrows(RuntimeException.class, () -> codec.decodeObject("value", truncated)));
