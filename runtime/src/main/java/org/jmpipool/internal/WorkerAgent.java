@@ -82,13 +82,17 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     return stopAnswered && !toMaster.sending() && toMaster.pendingBytes() == 0;
   }
 
-  /** While the task thread has work, only its results (which unpark this thread) are urgent. */
+  /**
+   * With a task queued behind the running one, only the task thread's results (which unpark this
+   * thread) are urgent; with fewer, the next task from the master is, or the task thread will
+   * wait for it.
+   */
   @Override
   public IdleStrategy.Expecting expecting() {
     if (toMaster.sending()) {
       return IdleStrategy.Expecting.SEND_PROGRESS;
     }
-    return tasks.isEmpty() ? IdleStrategy.Expecting.MESSAGE : IdleStrategy.Expecting.LOCAL_EVENT;
+    return tasks.size() >= 2 ? IdleStrategy.Expecting.LOCAL_EVENT : IdleStrategy.Expecting.MESSAGE;
   }
 
   @Override
