@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.KryoSerializable;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -123,6 +127,29 @@ class ExecutorSemanticsTest {
     TaskSerializationException cause = assertInstanceOf(TaskSerializationException.class, e.getCause());
     assertTrue(cause.getMessage().contains("result"), cause.getMessage());
     assertEquals(6, pool.submit(() -> 6).get());
+  }
+
+  /** Can be read only on a worker's task thread: stands for a class the master cannot load. */
+  static final class ReadableOnlyInTasks implements KryoSerializable {
+    @Override
+    public void write(Kryo kryo, Output output) {
+      output.writeInt(1);
+    }
+
+    @Override
+    public void read(Kryo kryo, Input input) {
+      input.readInt();
+      TaskContext.current();
+    }
+  }
+
+  @Test
+  void aResultTheMasterCannotReadFailsOnlyItsOwnFuture() throws Exception {
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> pool.submit(ReadableOnlyInTasks::new).get());
+    TaskSerializationException cause = assertInstanceOf(TaskSerializationException.class, e.getCause());
+    assertTrue(cause.getMessage().startsWith("cannot deserialize the result"), cause.getMessage());
+    assertEquals(7, pool.submit(() -> 7).get(), "the pool keeps working");
   }
 
   @Test
