@@ -121,7 +121,9 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private int itemsInFlight;
     private boolean inputsDone;
     private boolean closed;
-    private volatile double nanosPerItem = -1;
+    /** Decaying sums of the work time and items of completed chunks: big chunks weigh the most. */
+    private double observedNanos;
+    private double observedItems;
     /** The automatic chunk size last used; it moves gradually towards the target. */
     private int automaticChunk = 1;
     private Chunk current;
@@ -255,7 +257,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       if (options.chunkSize() > 0) {
         return options.chunkSize();
       }
-      double perItem = nanosPerItem;
+      double perItem = nanosPerItem();
       if (perItem >= 0) {
         long target = (long) Math.min(MAX_AUTO_CHUNK, TARGET_CHUNK_NANOS / Math.max(perItem, 1));
         automaticChunk = (int) Math.max(1, Math.max(automaticChunk / 2, Math.min(target, automaticChunk * 4L)));
@@ -321,12 +323,13 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       itemsInFlight += chunk.itemCount;
     }
 
-    void observe(int items, long executionNanos) {
-      if (items > 0) {
-        double perItem = (double) executionNanos / items;
-        double previous = nanosPerItem;
-        nanosPerItem = previous < 0 ? perItem : 0.7 * previous + 0.3 * perItem;
-      }
+    synchronized void observe(int items, long executionNanos) {
+      observedNanos = observedNanos / 2 + executionNanos;
+      observedItems = observedItems / 2 + items;
+    }
+
+    private synchronized double nanosPerItem() {
+      return observedItems == 0 ? -1 : observedNanos / observedItems;
     }
 
     void completed(Chunk chunk) {
