@@ -170,7 +170,9 @@ public final class Bootstrap {
 
   /**
    * Runs an action when the JVM exits before {@link #disarm()}: a shutdown hook, plus handlers
-   * for SIGTERM and SIGINT that record the signal and exit with the conventional status.
+   * for SIGTERM and SIGINT that record the signal and exit with the conventional status. The
+   * handlers use {@code sun.misc.Signal} (module jdk.unsupported): a shutdown hook alone cannot
+   * tell a signal from a call to System.exit, and the two need different endings.
    */
   private static final class ExitWatch {
     private static volatile String signal;

@@ -277,7 +277,12 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       if (options.maxInFlight() > 0) {
         return options.maxInFlight();
       }
-      return Math.max(2, CHUNKS_IN_FLIGHT_PER_WORKER * Math.max(1, executor.workers()) * chunkSize());
+      int workers = Math.max(1, executor.workers());
+      if (options.chunkSize() == 0 && nanosPerItem() < 0) {
+        // Until a chunk has been timed, one running and one queued per worker: a probe.
+        return 2 * workers;
+      }
+      return CHUNKS_IN_FLIGHT_PER_WORKER * workers * chunkSize();
     }
 
     private void submit(List<Object> items, Throwable inputFailure) {

@@ -262,6 +262,7 @@ final class Codec {
    * Reads a list written by {@link #writeList}. An element that cannot be read ends the list: the
    * elements before it are returned and {@code failure} gets the error.
    */
+  @SuppressWarnings("unchecked")
   static List<Object> readList(JdkAwareKryo kryo, Input input, RuntimeException[] failure) {
     int count = input.readInt();
     boolean common = input.readBoolean();

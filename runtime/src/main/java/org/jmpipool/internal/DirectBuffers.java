@@ -16,7 +16,7 @@ final class DirectBuffers {
   private static final int MAX_SHIFT = 26;
   private static final int KEPT_PER_SIZE = 8;
 
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "rawtypes"})
   private static final ConcurrentLinkedQueue<ByteBuffer>[] FREE = new ConcurrentLinkedQueue[MAX_SHIFT + 1];
   private static final AtomicIntegerArray KEPT = new AtomicIntegerArray(MAX_SHIFT + 1);
 

@@ -139,12 +139,12 @@ final class DistributedExecutor implements MpiPoolExecutor {
    */
   private <T> CompletableFuture<T> submitEncoded(TaskKind kind, Object task, Object argument,
       TaskFuture.Decoder<T> decoder, Callable<?> runLocally) {
+    rejectIfShutdown();
     TaskFuture<T> future = new TaskFuture<>(this, decoder);
     ByteBuffer payload;
     try {
       payload = encodeTask(kind, task, argument);
     } catch (TaskSerializationException e) {
-      rejectIfShutdown();
       future.completeExceptionally(e);
       return future;
     }
