@@ -18,6 +18,8 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   private static final int MASTER = 0;
   private static final int MAX_MESSAGES_PER_PASS = 16;
+  private static final int MAX_HELD_RESULTS = 64;
+  private static final long MAX_HOLD_NANOS = 50_000;
 
   private final Transport transport;
   private final TaskRunner runner;
@@ -30,6 +32,8 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private boolean exitSent;
   private boolean stopRequested;
   private boolean stopAnswered;
+  private int heldResults;
+  private long firstHeldNanos;
 
   WorkerAgent(Transport transport, Codec codec, Thread thread) {
     this.transport = transport;
@@ -55,6 +59,9 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     while ((task = finished.poll()) != null) {
       tasks.remove(task.id);
       toMaster.append(task.resultType, (byte) 0, task.id, task.executionNanos, task.result);
+      if (heldResults++ == 0) {
+        firstHeldNanos = System.nanoTime();
+      }
       work++;
     }
     if (stopRequested && !stopAnswered && tasks.isEmpty()) {
@@ -68,13 +75,24 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       exitSent = true;
     }
     work += toMaster.reapCompleted();
-    if (toMaster.flush(transport)) {
+    if (shouldSendResults() && toMaster.flush(transport)) {
+      heldResults = 0;
       work++;
     }
     if (exitSent && !toMaster.sending()) {
       exitAnnounced.countDown();
     }
     return work;
+  }
+
+  /**
+   * Results of tasks that finish in quick succession travel together: they are held while the
+   * task thread has more work queued, up to {@link #MAX_HELD_RESULTS} results or
+   * {@link #MAX_HOLD_NANOS}; the last result before the task thread idles goes at once.
+   */
+  private boolean shouldSendResults() {
+    return heldResults == 0 || tasks.isEmpty() || stopRequested || exitSent
+        || heldResults >= MAX_HELD_RESULTS || System.nanoTime() - firstHeldNanos >= MAX_HOLD_NANOS;
   }
 
   @Override
@@ -91,6 +109,9 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   public IdleStrategy.Expecting expecting() {
     if (toMaster.sending()) {
       return IdleStrategy.Expecting.SEND_PROGRESS;
+    }
+    if (heldResults > 0) {
+      return IdleStrategy.Expecting.MESSAGE;
     }
     return tasks.size() >= 2 ? IdleStrategy.Expecting.LOCAL_EVENT : IdleStrategy.Expecting.MESSAGE;
   }
