@@ -7,7 +7,7 @@ cd "$top"
 packaging/provision-build-tools.sh
 packaging/provision-mpi.sh
 echo "quickstart: building (mvn install, tests skipped; the second README command runs them)"
-mvn -B -q --no-transfer-progress install -DskipTests
+mvn -B -q --no-transfer-progress -Dstyle.color=never install -DskipTests
 root_option=""
 [ "$(id -u)" = 0 ] && root_option=--allow-run-as-root
 echo "quickstart: bin/jmpipool -n 4 $root_option org.jmpipool.examples.MonteCarloPi"

@@ -6,4 +6,4 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 packaging/provision-build-tools.sh
 packaging/provision-mpi.sh
-exec mvn -B --no-transfer-progress verify
+exec mvn -B --no-transfer-progress -Dstyle.color=never verify
