@@ -24,7 +24,7 @@ import org.jmpipool.TaskSerializationException;
 final class Codec {
 
   /** An output buffer grown beyond this by a large object is not kept for reuse. */
-  private static final int MAX_RETAINED_BUFFER = 16 << 20;
+  private static final int MAX_RETAINED_BUFFER = 4 << 20;
   private static final byte[] EMPTY = new byte[0];
   private static final ByteBuffer EMPTY_BUFFER = ByteBuffer.allocate(0);
 

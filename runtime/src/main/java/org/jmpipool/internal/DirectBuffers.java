@@ -3,22 +3,22 @@ package org.jmpipool.internal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A process-wide pool of direct buffers for large payloads, by power-of-two size: allocating a
- * direct buffer zeroes it, which costs as much as the copy it is for. A few buffers of each size
- * are kept; the rest are left to the garbage collector.
+ * direct buffer zeroes it, which costs as much as the copy it is for. Buffers are kept up to a
+ * total size; the rest are left to the garbage collector.
  */
 final class DirectBuffers {
 
   private static final int MIN_SHIFT = 16;
   private static final int MAX_SHIFT = 26;
-  private static final int KEPT_PER_SIZE = 8;
+  private static final long MAX_KEPT_BYTES = 64L << 20;
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static final ConcurrentLinkedQueue<ByteBuffer>[] FREE = new ConcurrentLinkedQueue[MAX_SHIFT + 1];
-  private static final AtomicIntegerArray KEPT = new AtomicIntegerArray(MAX_SHIFT + 1);
+  private static final AtomicLong KEPT_BYTES = new AtomicLong();
 
   static {
     for (int shift = MIN_SHIFT; shift <= MAX_SHIFT; shift++) {
@@ -39,21 +39,21 @@ final class DirectBuffers {
     if (buffer == null) {
       return ByteBuffer.allocateDirect(1 << shift).order(ByteOrder.nativeOrder());
     }
-    KEPT.decrementAndGet(shift);
+    KEPT_BYTES.addAndGet(-buffer.capacity());
     return buffer.clear();
   }
 
-  /** Gives a buffer back; one that is not of a pooled size, or beyond the quota, is dropped. */
+  /** Gives a buffer back; one not of a pooled size, or beyond the total kept, is dropped. */
   static void release(ByteBuffer buffer) {
     int capacity = buffer.capacity();
     int shift = 31 - Integer.numberOfLeadingZeros(capacity);
-    if (Integer.bitCount(capacity) != 1 || shift < MIN_SHIFT || shift > MAX_SHIFT || !buffer.isDirect()) {
+    if (!buffer.isDirect() || Integer.bitCount(capacity) != 1 || shift < MIN_SHIFT || shift > MAX_SHIFT) {
       return;
     }
-    if (KEPT.incrementAndGet(shift) <= KEPT_PER_SIZE) {
+    if (KEPT_BYTES.addAndGet(capacity) <= MAX_KEPT_BYTES) {
       FREE[shift].add(buffer);
     } else {
-      KEPT.decrementAndGet(shift);
+      KEPT_BYTES.addAndGet(-capacity);
     }
   }
 }

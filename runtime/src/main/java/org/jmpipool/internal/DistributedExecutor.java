@@ -196,6 +196,14 @@ final class DistributedExecutor implements MpiPoolExecutor {
     agent.cancel(record, interrupt);
   }
 
+  /** Waiting on the communication thread would wait for itself: refuse instead of hanging. */
+  private static void refuseToBlockCommunicationThread(String operation) {
+    if (CommunicationThread.isCurrent()) {
+      throw new IllegalStateException(operation + " would block the pool's communication thread, which runs"
+          + " non-async stages of pool futures: call it from another thread, or use the *Async stage variants");
+    }
+  }
+
   private void rejectIfShutdown() {
     if (agent.isShutdown()) {
       throw new RejectedExecutionException("the executor has been shut down");
@@ -204,6 +212,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
 
   @Override
   public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
+    refuseToBlockCommunicationThread("invokeAll");
     List<Future<T>> futures = submitAll(tasks);
     try {
       for (Future<T> future : futures) {
@@ -219,6 +228,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   @Override
   public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
       throws InterruptedException {
+    refuseToBlockCommunicationThread("invokeAll");
     long deadline = System.nanoTime() + unit.toNanos(timeout);
     List<Future<T>> futures = submitAll(tasks);
     try {
@@ -251,6 +261,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   @Override
   public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
       throws InterruptedException, ExecutionException, TimeoutException {
+    refuseToBlockCommunicationThread("invokeAny");
     if (tasks.isEmpty()) {
       throw new IllegalArgumentException("invokeAny needs at least one task");
     }
@@ -336,11 +347,13 @@ final class DistributedExecutor implements MpiPoolExecutor {
 
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    refuseToBlockCommunicationThread("awaitTermination");
     return terminated.await(timeout, unit);
   }
 
   @Override
   public void close() {
+    refuseToBlockCommunicationThread("close");
     shutdown();
     boolean interrupted = false;
     while (!isTerminated()) {

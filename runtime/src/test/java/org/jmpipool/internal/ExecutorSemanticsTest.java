@@ -289,6 +289,14 @@ class ExecutorSemanticsTest {
   }
 
   @Test
+  void closingThePoolFromANonAsyncStageFailsInsteadOfHanging() {
+    CompletableFuture<Void> closing = pool.submit(() -> sleepThenReturn(300)).thenRun(pool::close);
+    ExecutionException e = assertThrows(ExecutionException.class, () -> closing.get(10, TimeUnit.SECONDS));
+    assertInstanceOf(IllegalStateException.class, e.getCause());
+    assertTrue(e.getCause().getMessage().startsWith("close would block"), e.getCause().getMessage());
+  }
+
+  @Test
   void closeWaitsForTasks() throws Exception {
     CompletableFuture<Integer> future = pool.submit(() -> sleepThenReturn(100));
     pool.close();
