@@ -100,22 +100,38 @@ public final class MapOptions {
     return new MapOptions(chunkSize, maxInFlight, timeout, false);
   }
 
-  /** Returns the chunk size, or 0 when it is chosen automatically. */
+  /**
+   * Returns the chunk size, or 0 when it is chosen automatically.
+   *
+   * @return the chunk size, or 0 when it is chosen automatically
+   */
   public int chunkSize() {
     return chunkSize;
   }
 
-  /** Returns the bound on inputs in flight, or 0 when it is chosen automatically. */
+  /**
+   * Returns the bound on inputs in flight, or 0 when it is chosen automatically.
+   *
+   * @return the bound on inputs in flight, or 0 when it is chosen automatically
+   */
   public int maxInFlight() {
     return maxInFlight;
   }
 
-  /** Returns the deadline of the whole map, or {@code null} for none. */
+  /**
+   * Returns the deadline of the whole map, or {@code null} for none.
+   *
+   * @return the deadline of the whole map, or {@code null} for none
+   */
   public Duration timeout() {
     return timeout;
   }
 
-  /** Returns whether results come in input order. */
+  /**
+   * Returns whether results come in input order.
+   *
+   * @return whether results come in input order
+   */
   public boolean ordered() {
     return ordered;
   }

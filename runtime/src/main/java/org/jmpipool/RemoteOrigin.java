@@ -10,7 +10,9 @@ import java.util.Optional;
 public final class RemoteOrigin extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The rank of the worker. */
   private final int workerRank;
+  /** The host of the worker. */
   private final String host;
 
   /**
@@ -25,12 +27,20 @@ public final class RemoteOrigin extends RuntimeException {
     this.host = host;
   }
 
-  /** Returns the MPI rank of the worker on which the task failed. */
+  /**
+   * Returns the MPI rank of the worker on which the task failed.
+   *
+   * @return the MPI rank of the worker on which the task failed
+   */
   public int workerRank() {
     return workerRank;
   }
 
-  /** Returns the host name of the worker on which the task failed. */
+  /**
+   * Returns the host name of the worker on which the task failed.
+   *
+   * @return the host name of the worker on which the task failed
+   */
   public String host() {
     return host;
   }

@@ -12,6 +12,7 @@ package org.jmpipool;
 public final class RemoteTaskException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The class of the exception on the worker. */
   private final String remoteClassName;
 
   /**
@@ -25,7 +26,11 @@ public final class RemoteTaskException extends RuntimeException {
     this.remoteClassName = remoteClassName;
   }
 
-  /** Returns the fully qualified name of the exception class thrown on the worker. */
+  /**
+   * Returns the fully qualified name of the exception class thrown on the worker.
+   *
+   * @return the fully qualified name of the exception class thrown on the worker
+   */
   public String remoteClassName() {
     return remoteClassName;
   }

@@ -10,13 +10,25 @@ import org.jmpipool.internal.RunningTask;
  */
 public interface TaskContext {
 
-  /** Returns the MPI rank (in the job's world communicator) of the process running the task. */
+  /**
+   * Returns the MPI rank (in the job's world communicator) of the process running the task.
+   *
+   * @return the MPI rank (in the job's world communicator) of the process running the task
+   */
   int rank();
 
-  /** Returns the number of processes in the job's world communicator, the master included. */
+  /**
+   * Returns the number of processes in the job's world communicator, the master included.
+   *
+   * @return the number of processes in the job's world communicator, the master included
+   */
   int worldSize();
 
-  /** Returns the name of the host running the task, as MPI reports it. */
+  /**
+   * Returns the name of the host running the task, as MPI reports it.
+   *
+   * @return the name of the host running the task, as MPI reports it
+   */
   String host();
 
   /**
