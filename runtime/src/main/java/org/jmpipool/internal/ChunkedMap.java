@@ -41,6 +41,9 @@ final class ChunkedMap<T, R> implements MapResults<R> {
   private static final long TARGET_CHUNK_NANOS = 1_000_000;
   private static final int MAX_AUTO_CHUNK = 1 << 16;
   private static final int CHUNKS_IN_FLIGHT_PER_WORKER = 16;
+  /** In flight per worker, at least this much work: enough to hide the round trips of a busy machine. */
+  private static final long WORK_IN_FLIGHT_PER_WORKER_NANOS = 2_000_000;
+  private static final int MAX_AUTO_IN_FLIGHT = 1 << 20;
 
   private final State state;
   private final Cleaner.Cleanable cleanable;
@@ -282,7 +285,10 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         // Until a chunk has been timed, one running and one queued per worker: a probe.
         return 2 * workers;
       }
-      return CHUNKS_IN_FLIGHT_PER_WORKER * workers * chunkSize();
+      long byChunks = (long) CHUNKS_IN_FLIGHT_PER_WORKER * workers * chunkSize();
+      double perItem = nanosPerItem();
+      long byTime = perItem > 0 ? (long) (workers * WORK_IN_FLIGHT_PER_WORKER_NANOS / perItem) : 0;
+      return (int) Math.min(MAX_AUTO_IN_FLIGHT, Math.max(byChunks, byTime));
     }
 
     private void submit(List<Object> items, Throwable inputFailure) {

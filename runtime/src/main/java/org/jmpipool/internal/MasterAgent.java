@@ -29,7 +29,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private static final Logger LOG = LoggerFactory.getLogger(MasterAgent.class);
   private static final int MAX_MESSAGES_PER_PASS = 64;
   /** A worker holds tasks worth about this much work, so a round trip never starves it. */
-  private static final long CREDIT_COVER_NANOS = 200_000;
+  private static final long CREDIT_COVER_NANOS = 1_000_000;
   private static final int MIN_CREDIT = 2;
   private static final int MAX_CREDIT = 1024;
   /** Stop adding tasks to a worker's batch beyond this size; the rest go in the next message. */
