@@ -94,6 +94,15 @@ class LaunchIT {
   }
 
   @Test
+  void missingJavaIsOneLineAndStatusThree() {
+    Jobs.Result result = Jobs.launch(Map.of("JMPIPOOL_JAVA", temp.resolve("no-such-java").toString()),
+        List.of("-n", "2", "-cp", Jobs.TEST_CLASSES, Programs.Nothing.class.getName()));
+    assertEquals(3, result.status(), result.toString());
+    assertEquals(1, result.err().strip().lines().count(), result.toString());
+    assertTrue(result.err().startsWith("jmpipool: no Java found"), result.toString());
+  }
+
+  @Test
   void bindingsOfAnotherOpenMpiVersionAreRefused() throws IOException {
     Path jar = temp.resolve("mpi.jar");
     Manifest manifest = new Manifest();
