@@ -155,65 +155,76 @@ public final class Launcher implements Callable<Integer> {
     programClasspath.addAll(userClasspath);
     programClasspath.addAll(jars(installation.home().resolve("examples")));
     ProgramCheck.check(mainClass, programClasspath);
+    Path bindings = installation.bindingsJar(installation.openMpiVersion(mpirun), mpirun);
 
-    String version = installation.openMpiVersion(mpirun);
-    Path bindings = installation.bindingsJar(version, mpirun);
-
-    List<String> command = new ArrayList<>();
     Integer rankCount = ranks != null ? ranks : inAllocation ? null : installation.cores() + 1;
-    if (resolved == Kind.srun) {
-      Path srun = installation.executable("srun").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
-          "--launcher srun: srun not found on PATH"));
-      if (!inAllocation) {
-        throw new LaunchException(LaunchException.USAGE, "--launcher srun works inside a SLURM allocation"
-            + " (sbatch or salloc); SLURM_JOB_ID is not set");
-      }
-      command.add(srun.toString());
-      command.add("--mpi=pmix");
-      if (rankCount != null) {
-        command.add("--ntasks=" + rankCount);
-      }
-    } else {
-      boolean rootAllowed = allowRunAsRoot
-          || "1".equals(installation.environment().get("OMPI_ALLOW_RUN_AS_ROOT"))
-          && "1".equals(installation.environment().get("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"));
-      if (installation.runningAsRoot() && !rootAllowed) {
-        throw new LaunchException(LaunchException.USAGE, "refusing to start MPI ranks as root: pass --allow-run-as-root"
-            + " (or set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)");
-      }
-      command.add(mpirun.toString());
-      if (rankCount != null) {
-        command.add("-n");
-        command.add(rankCount.toString());
-      }
-      command.add("--oversubscribe");
-      if (launcherOptions.stream().noneMatch(option -> option.startsWith("--bind-to") || option.startsWith("-bind-to"))) {
-        // Each JVM runs several threads (GC, JIT, communication, tasks): pinning it to one core starves them.
-        command.add("--bind-to");
-        command.add("none");
-      }
-      if (allowRunAsRoot) {
-        command.add("--allow-run-as-root");
-      }
-    }
+    List<String> command = new ArrayList<>(resolved == Kind.srun
+        ? srunPrefix(inAllocation, rankCount)
+        : mpirunPrefix(mpirun, rankCount));
     command.addAll(launcherOptions);
-    command.add(javaExecutable());
-    command.addAll(RUNTIME_JVM_OPTIONS);
-    installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> command.add("-Djava.library.path=" + dir));
+    command.addAll(rankJvm(mpirun, bindings, userClasspath));
+    return command;
+  }
+
+  private List<String> srunPrefix(boolean inAllocation, Integer rankCount) throws LaunchException {
+    Path srun = installation.executable("srun").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
+        "--launcher srun: srun not found on PATH"));
+    if (!inAllocation) {
+      throw new LaunchException(LaunchException.USAGE, "--launcher srun works inside a SLURM allocation"
+          + " (sbatch or salloc); SLURM_JOB_ID is not set");
+    }
+    List<String> prefix = new ArrayList<>(List.of(srun.toString(), "--mpi=pmix"));
+    if (rankCount != null) {
+      prefix.add("--ntasks=" + rankCount);
+    }
+    return prefix;
+  }
+
+  private List<String> mpirunPrefix(Path mpirun, Integer rankCount) throws LaunchException {
+    boolean rootAllowed = allowRunAsRoot
+        || "1".equals(installation.environment().get("OMPI_ALLOW_RUN_AS_ROOT"))
+        && "1".equals(installation.environment().get("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"));
+    if (installation.runningAsRoot() && !rootAllowed) {
+      throw new LaunchException(LaunchException.USAGE, "refusing to start MPI ranks as root: pass --allow-run-as-root"
+          + " (or set OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)");
+    }
+    List<String> prefix = new ArrayList<>(List.of(mpirun.toString()));
+    if (rankCount != null) {
+      prefix.add("-n");
+      prefix.add(rankCount.toString());
+    }
+    prefix.add("--oversubscribe");
+    if (launcherOptions.stream().noneMatch(option -> option.startsWith("--bind-to") || option.startsWith("-bind-to"))) {
+      // Each JVM runs several threads (GC, JIT, communication, tasks): pinning it to one core starves them.
+      prefix.add("--bind-to");
+      prefix.add("none");
+    }
+    if (allowRunAsRoot) {
+      prefix.add("--allow-run-as-root");
+    }
+    return prefix;
+  }
+
+  /** The command each rank runs: the JVM with the runtime's options, the bootstrap, the program. */
+  private List<String> rankJvm(Path mpirun, Path bindings, List<Path> userClasspath) {
+    List<String> jvm = new ArrayList<>();
+    jvm.add(javaExecutable());
+    jvm.addAll(RUNTIME_JVM_OPTIONS);
+    installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> jvm.add("-Djava.library.path=" + dir));
     if (jvmOptions.stream().noneMatch(option -> option.matches("-XX:\\+Use\\w*GC"))) {
       // Ranks usually outnumber cores: a collector without helper threads, and the smallest footprint.
-      command.add("-XX:+UseSerialGC");
+      jvm.add("-XX:+UseSerialGC");
     }
     if (verbose) {
-      command.add("-Djmpipool.log.level=DEBUG");
+      jvm.add("-Djmpipool.log.level=DEBUG");
     }
-    command.addAll(jvmOptions);
-    command.add("-cp");
-    command.add(rankClasspath(bindings, userClasspath));
-    command.add(BOOTSTRAP);
-    command.add(mainClass);
-    command.addAll(programArguments);
-    return command;
+    jvm.addAll(jvmOptions);
+    jvm.add("-cp");
+    jvm.add(rankClasspath(bindings, userClasspath));
+    jvm.add(BOOTSTRAP);
+    jvm.add(mainClass);
+    jvm.addAll(programArguments);
+    return jvm;
   }
 
   private String rankClasspath(Path bindings, List<Path> userClasspath) {
