@@ -183,6 +183,15 @@ class Installation {
     return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
   }
 
+  /**
+   * Returns the feature version of the Java the ranks run (the launcher's own), or 0 when
+   * {@code JMPIPOOL_JAVA} names another one, whose version is not known.
+   */
+  int rankJavaVersion() {
+    String explicit = environment.get("JMPIPOOL_JAVA");
+    return explicit == null || explicit.isEmpty() ? Runtime.version().feature() : 0;
+  }
+
   int cores() {
     return Runtime.getRuntime().availableProcessors();
   }

@@ -210,6 +210,10 @@ public final class Launcher implements Callable<Integer> {
     List<String> jvm = new ArrayList<>();
     jvm.add(javaExecutable());
     jvm.addAll(RUNTIME_JVM_OPTIONS);
+    if (installation.rankJavaVersion() >= 23) {
+      // Kryo uses sun.misc.Unsafe, which Java 23+ warns about on every rank; older JVMs reject the option.
+      jvm.add("--sun-misc-unsafe-memory-access=allow");
+    }
     installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> jvm.add("-Djava.library.path=" + dir));
     if (jvmOptions.stream().noneMatch(option -> option.matches("-XX:\\+Use\\w*GC"))) {
       // Ranks usually outnumber cores: a collector without helper threads, and the smallest footprint.

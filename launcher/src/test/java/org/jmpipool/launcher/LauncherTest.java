@@ -35,6 +35,7 @@ class LauncherTest {
 
   private final Map<String, String> environment = new HashMap<>();
   private boolean root;
+  private int javaVersion = 17;
 
   /** An installation with mpirun, srun and bindings at fixed places, and nothing run for real. */
   private final class FakeInstallation extends Installation {
@@ -70,6 +71,11 @@ class LauncherTest {
     @Override
     int cores() {
       return 2;
+    }
+
+    @Override
+    int rankJavaVersion() {
+      return javaVersion;
     }
   }
 
@@ -136,6 +142,13 @@ class LauncherTest {
         "-Djava.library.path=/opt/mpi/lib", "-XX:+UseSerialGC")));
     String classpath = javaPart.get(javaPart.indexOf("-cp") + 1);
     assertTrue(classpath.contains("/opt/mpi/lib/mpi.jar"), classpath);
+  }
+
+  @Test
+  void javaTwentyThreeAndLaterGetTheUnsafeAccessOptionAndOlderOnesDoNot() throws Exception {
+    assertFalse(command("-n", "2", WithMain.class.getName()).contains("--sun-misc-unsafe-memory-access=allow"));
+    javaVersion = 25;
+    assertTrue(command("-n", "2", WithMain.class.getName()).contains("--sun-misc-unsafe-memory-access=allow"));
   }
 
   @Test

@@ -3,9 +3,9 @@ package org.jmpipool.internal;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.jmpipool.internal.transport.MpiTransport;
 import org.jmpipool.internal.transport.Transport;
 import org.slf4j.Logger;
@@ -83,7 +83,8 @@ public final class Bootstrap {
       return EXIT_UNUSABLE;
     }
     JobContext.install(executor);
-    ExitWatch watch = new ExitWatch(() -> onMasterExit(executor, agent, transport));
+    ExitWatch watch = new ExitWatch(signal -> reportHeldTasks(signal, agent),
+        () -> stopWorkers(executor, transport, EXIT_FAILED));
     int status = EXIT_OK;
     try {
       program.run(executor, programArgs);
@@ -114,23 +115,10 @@ public final class Bootstrap {
     }
   }
 
-  /** The master's JVM is exiting early: System.exit in the program, or a signal. */
-  private static void onMasterExit(DistributedExecutor executor, MasterAgent agent, Transport transport) {
-    String signal = ExitWatch.signalName();
-    if (signal == null) {
-      stopWorkers(executor, transport, EXIT_FAILED);
-      return;
-    }
-    CompletableFuture<Map<Integer, List<Long>>> held = new CompletableFuture<>();
-    agent.execute(() -> held.complete(agent.heldTasksByWorker()));
-    Map<Integer, List<Long>> tasks;
-    try {
-      tasks = held.get(1, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      tasks = null;
-    }
+  /** The job is being ended by a signal: say which tasks each worker held. */
+  private static void reportHeldTasks(String signal, MasterAgent agent) {
     System.err.println("jmpipool: master received SIG" + signal + " (from the MPI runtime after a rank failed, or"
-        + " from the user or scheduler); tasks held by workers: " + (tasks == null ? "unknown" : describe(tasks)));
+        + " from the user or scheduler); tasks held by workers: " + describe(agent.heldTasksByWorker()));
   }
 
   private static String describe(Map<Integer, List<Long>> tasksByWorker) {
@@ -148,8 +136,8 @@ public final class Bootstrap {
     WorkerAgent agent = new WorkerAgent(transport, codec, comm);
     // A signal means the runtime or the user is ending the job, and says so itself; only an exit
     // nobody asked for (System.exit in a task) needs explaining to the master.
-    ExitWatch watch = new ExitWatch(() -> {
-      if (!agent.stopping() && ExitWatch.signalName() == null) {
+    ExitWatch watch = new ExitWatch(signal -> { }, () -> {
+      if (!agent.stopping()) {
         try {
           agent.announceExit("System.exit was called, by a task", 1_000);
         } catch (InterruptedException e) {
@@ -175,19 +163,29 @@ public final class Bootstrap {
    * tell a signal from a call to System.exit, and the two need different endings.
    */
   private static final class ExitWatch {
-    private static volatile String signal;
     private volatile boolean armed = true;
+    private volatile boolean signalled;
 
-    ExitWatch(Runnable onEarlyExit) {
+    /**
+     * Installs the hook and the handlers.
+     *
+     * @param onSignal runs at once in the handler of SIGTERM or SIGINT, given the signal's name:
+     *     the job is being ended from outside, and the MPI runtime follows with SIGKILL soon
+     * @param onExit runs when the JVM exits early for another reason: System.exit called
+     */
+    ExitWatch(Consumer<String> onSignal, Runnable onExit) {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        if (armed) {
-          onEarlyExit.run();
+        if (armed && !signalled) {
+          onExit.run();
         }
       }, "jmpipool-exit"));
       for (String name : new String[] {"TERM", "INT"}) {
         try {
           Signal.handle(new Signal(name), received -> {
-            signal = received.getName();
+            signalled = true;
+            if (armed) {
+              onSignal.accept(received.getName());
+            }
             System.exit(128 + received.getNumber());
           });
         } catch (IllegalArgumentException e) {
@@ -196,12 +194,9 @@ public final class Bootstrap {
       }
     }
 
-    static String signalName() {
-      return signal;
-    }
-
     void disarm() {
       armed = false;
     }
   }
+
 }

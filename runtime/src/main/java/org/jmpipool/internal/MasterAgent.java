@@ -4,11 +4,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import org.jmpipool.internal.transport.Transport;
@@ -40,7 +40,8 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private final ConcurrentLinkedQueue<TaskRecord> submissions = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
   private final ArrayDeque<TaskRecord> waiting = new ArrayDeque<>();
-  private final Map<Long, TaskRecord> held = new HashMap<>();
+  /** Concurrent only so that a dying JVM can say which tasks were held without asking this thread. */
+  private final Map<Long, TaskRecord> held = new ConcurrentHashMap<>();
   private final WorkerLink[] workers;
   private final Thread thread;
   private long nextId = 1;
@@ -351,7 +352,8 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   }
 
   /**
-   * Describes the tasks each worker holds, for messages about a job that ends abnormally.
+   * Describes the tasks each worker holds, for messages about a job that ends abnormally; any
+   * thread (the answer may be a moment old).
    *
    * @return one entry per worker holding tasks: rank to task ids
    */
