@@ -30,6 +30,8 @@ public final class Bootstrap {
   static final int EXIT_UNUSABLE = 2;
   /** How long workers get to stop after the program failed or exited, before the job is aborted. */
   private static final long STOP_GRACE_SECONDS = 10;
+  /** How long a worker exiting on its own waits for the master to end the job. */
+  private static final long MASTER_REACTION_MILLIS = 2_000;
 
   private Bootstrap() {
   }
@@ -140,6 +142,9 @@ public final class Bootstrap {
       if (!agent.stopping()) {
         try {
           agent.announceExit("System.exit was called, by a task", 1_000);
+          // Let the master report it and end the job; exiting first would make mpirun end the
+          // job, and it may drop the master's report.
+          Thread.sleep(MASTER_REACTION_MILLIS);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
