@@ -34,7 +34,8 @@ public final class MapOptions {
    *
    * <p>The automatic chunk size starts at one item per task and grows while tasks finish in well
    * under a millisecond, so a map of tiny functions is sent in large chunks and a map of long
-   * tasks is balanced item by item. The automatic bound keeps a few chunks per worker in flight.
+   * tasks is balanced item by item. The automatic bound keeps at least 16 chunks and about 2 ms of
+   * work per worker in flight, so that workers do not wait for the next chunk.
    *
    * @return the default options
    */

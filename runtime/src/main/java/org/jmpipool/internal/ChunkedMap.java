@@ -3,9 +3,9 @@ package org.jmpipool.internal;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
@@ -118,7 +118,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private final MapOptions options;
     private final Runnable onClose;
     private final long deadline;
-    private final ArrayDeque<Chunk> submitted = new ArrayDeque<>();
+    /** Chunks not yet handed out, in submission order; removable in any order for unordered maps. */
+    private final LinkedHashSet<Chunk> submitted = new LinkedHashSet<>();
     private final LinkedBlockingQueue<Chunk> completed = new LinkedBlockingQueue<>();
     /** Items read from the inputs and not yet handed out. */
     private int itemsInFlight;
@@ -182,10 +183,13 @@ final class ChunkedMap<T, R> implements MapResults<R> {
 
     private Chunk nextCompleted() {
       if (options.ordered()) {
-        Chunk head = submitted.poll();
-        if (head != null) {
-          await(head);
+        if (submitted.isEmpty()) {
+          return null;
         }
+        Iterator<Chunk> oldest = submitted.iterator();
+        Chunk head = oldest.next();
+        oldest.remove();
+        await(head);
         return head;
       }
       if (submitted.isEmpty()) {
@@ -234,8 +238,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     /** Reads inputs and submits chunks until the bound on items in flight is reached. */
     void refill() {
       while (!inputsDone && !closed) {
-        int chunkSize = chunkSize();
-        if (itemsInFlight > 0 && itemsInFlight + chunkSize > bound()) {
+        int chunkSize = nextChunkSize();
+        if (itemsInFlight > 0 && itemsInFlight + chunkSize > bound(chunkSize)) {
           break;
         }
         List<Object> items = new ArrayList<>(Math.min(chunkSize, 1024));
@@ -256,7 +260,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       }
     }
 
-    private int chunkSize() {
+    /** Decides the size of the next chunk; the automatic size moves one step per call. */
+    private int nextChunkSize() {
       if (options.chunkSize() > 0) {
         return options.chunkSize();
       }
@@ -276,17 +281,18 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       return chunk;
     }
 
-    private int bound() {
+    /** The bound on items in flight, given the size of the chunk about to be sent. */
+    private int bound(int chunkSize) {
       if (options.maxInFlight() > 0) {
         return options.maxInFlight();
       }
       int workers = Math.max(1, executor.workers());
-      if (options.chunkSize() == 0 && nanosPerItem() < 0) {
+      double perItem = nanosPerItem();
+      if (options.chunkSize() == 0 && perItem < 0) {
         // Until a chunk has been timed, one running and one queued per worker: a probe.
         return 2 * workers;
       }
-      long byChunks = (long) CHUNKS_IN_FLIGHT_PER_WORKER * workers * chunkSize();
-      double perItem = nanosPerItem();
+      long byChunks = (long) CHUNKS_IN_FLIGHT_PER_WORKER * workers * chunkSize;
       long byTime = perItem > 0 ? (long) (workers * WORK_IN_FLIGHT_PER_WORKER_NANOS / perItem) : 0;
       return (int) Math.min(MAX_AUTO_IN_FLIGHT, Math.max(byChunks, byTime));
     }

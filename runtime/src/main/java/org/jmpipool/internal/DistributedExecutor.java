@@ -15,6 +15,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.jmpipool.MapOptions;
@@ -267,17 +268,13 @@ final class DistributedExecutor implements MpiPoolExecutor {
     }
     List<Future<T>> futures = submitAll(tasks);
     CompletableFuture<T> first = new CompletableFuture<>();
-    int[] failures = {0};
+    AtomicInteger failures = new AtomicInteger();
     for (Future<T> future : futures) {
       ((CompletableFuture<T>) future).whenComplete((value, failure) -> {
         if (failure == null) {
           first.complete(value);
-        } else {
-          synchronized (failures) {
-            if (++failures[0] == futures.size()) {
-              first.completeExceptionally(failure);
-            }
-          }
+        } else if (failures.incrementAndGet() == futures.size()) {
+          first.completeExceptionally(failure);
         }
       });
     }

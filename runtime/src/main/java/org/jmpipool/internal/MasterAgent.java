@@ -56,23 +56,19 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     final Outbox outbox;
     int holding;
     /** Moving average of the time per task, or -1 before the first result. */
-    double averageNanos = -1;
+    private double averageNanos = -1;
+    /** How many tasks the worker may hold; follows {@link #averageNanos}. */
+    int credit = MIN_CREDIT;
 
     WorkerLink(int rank) {
       this.rank = rank;
       this.outbox = new Outbox(rank);
     }
 
-    int credit() {
-      if (averageNanos < 0) {
-        return MIN_CREDIT;
-      }
-      double cover = CREDIT_COVER_NANOS / Math.max(averageNanos, 1.0);
-      return (int) Math.max(MIN_CREDIT, Math.min(MAX_CREDIT, Math.ceil(cover) + 1));
-    }
-
     void observe(long executionNanos) {
       averageNanos = averageNanos < 0 ? executionNanos : 0.8 * averageNanos + 0.2 * executionNanos;
+      double cover = CREDIT_COVER_NANOS / Math.max(averageNanos, 1.0);
+      credit = (int) Math.max(MIN_CREDIT, Math.min(MAX_CREDIT, Math.ceil(cover) + 1));
     }
   }
 
@@ -217,7 +213,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private WorkerLink leastLoadedWithCredit() {
     WorkerLink best = null;
     for (WorkerLink worker : workers) {
-      if (worker.holding < worker.credit() && worker.outbox.pendingBytes() <= MAX_BATCH_BYTES
+      if (worker.holding < worker.credit && worker.outbox.pendingBytes() <= MAX_BATCH_BYTES
           && (best == null || worker.holding < best.holding)) {
         best = worker;
       }
