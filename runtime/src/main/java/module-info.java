@@ -7,6 +7,7 @@ module org.jmpipool {
   requires com.esotericsoftware.kryo.kryo5;
   requires static mpi;
   requires jdk.unsupported;
+  requires java.management;
 
   exports org.jmpipool;
 }

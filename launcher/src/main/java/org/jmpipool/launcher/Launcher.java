@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jmpipool.internal.RankJvm;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,12 +35,6 @@ import picocli.CommandLine.Parameters;
 public final class Launcher implements Callable<Integer> {
 
   static final String BOOTSTRAP = "org.jmpipool.internal.Bootstrap";
-  static final List<String> RUNTIME_JVM_OPTIONS = List.of(
-      "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
-      "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-      "--add-opens", "java.base/java.util=ALL-UNNAMED",
-      "--add-opens", "java.base/java.util.concurrent=ALL-UNNAMED",
-      "--enable-native-access=ALL-UNNAMED");
 
   /** How the ranks are started. */
   enum Kind {
@@ -209,16 +204,8 @@ public final class Launcher implements Callable<Integer> {
   private List<String> rankJvm(Path mpirun, Path bindings, List<Path> userClasspath) {
     List<String> jvm = new ArrayList<>();
     jvm.add(javaExecutable());
-    jvm.addAll(RUNTIME_JVM_OPTIONS);
-    if (installation.rankJavaVersion() >= 23) {
-      // Kryo uses sun.misc.Unsafe, which Java 23+ warns about on every rank; older JVMs reject the option.
-      jvm.add("--sun-misc-unsafe-memory-access=allow");
-    }
+    jvm.addAll(RankJvm.runtimeOptions(installation.rankJavaVersion(), jvmOptions));
     installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> jvm.add("-Djava.library.path=" + dir));
-    if (jvmOptions.stream().noneMatch(option -> option.matches("-XX:\\+Use\\w*GC"))) {
-      // Ranks usually outnumber cores: a collector without helper threads, and the smallest footprint.
-      jvm.add("-XX:+UseSerialGC");
-    }
     if (verbose) {
       jvm.add("-Djmpipool.log.level=DEBUG");
     }

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.internal.transport.MpiTransport;
 import org.jmpipool.internal.transport.Transport;
 import org.slf4j.Logger;
@@ -46,7 +47,7 @@ public final class Bootstrap {
       System.err.println("usage: " + Bootstrap.class.getName() + " MAIN_CLASS [ARGS...] (started by bin/jmpipool)");
       System.exit(EXIT_UNUSABLE);
     }
-    CommunicationThread comm = new CommunicationThread(MpiTransport::initialize);
+    CommunicationThread comm = new CommunicationThread("jmpipool-comm", MpiTransport::joinWorld);
     comm.start();
     // MPI initialization mostly waits for the other ranks: meanwhile, load and set up the codec.
     Codec codec = new Codec();
@@ -63,7 +64,7 @@ public final class Bootstrap {
         transport.rank() == 0 ? "master" : "worker");
     int status = transport.rank() == 0
         ? runMaster(comm, transport, codec, args[0], Arrays.copyOfRange(args, 1, args.length))
-        : runWorker(comm, transport, codec);
+        : serveTasks(comm, transport, codec);
     LOG.debug("rank {} exits with status {}", transport.rank(), status);
     System.exit(status);
   }
@@ -72,36 +73,58 @@ public final class Bootstrap {
       String[] programArgs) {
     MasterAgent agent = new MasterAgent(transport, comm);
     comm.run(agent);
-    DistributedExecutor executor = new DistributedExecutor(agent, codec, comm.finished());
+    DistributedExecutor world = new DistributedExecutor(agent, codec, false, comm.finished());
     ProgramRunner.Program program;
+    MpiPoolExecutor executor = world;
     try {
-      if (executor.workers() == 0) {
-        throw new IllegalArgumentException("the job has a single rank, so no workers: start at least 2 ranks");
-      }
       program = ProgramRunner.resolve(className);
-    } catch (IllegalArgumentException e) {
+      if (world.workers() == 0) {
+        executor = serialPool();
+      }
+    } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("jmpipool: " + e.getMessage());
-      executor.close();
+      world.close();
       return EXIT_UNUSABLE;
     }
     JobContext.install(executor);
+    MpiPoolExecutor pool = executor;
     ExitWatch watch = new ExitWatch(signal -> reportHeldTasks(signal, agent),
-        () -> stopWorkers(executor, transport, EXIT_FAILED));
+        () -> stopWorkers(pool, transport, EXIT_FAILED));
     int status = EXIT_OK;
     try {
-      program.run(executor, programArgs);
+      program.run(pool, programArgs);
     } catch (Throwable failure) {
       System.err.println("jmpipool: " + className + " failed; ending the job");
       failure.printStackTrace();
       status = EXIT_FAILED;
     }
-    stopWorkers(executor, transport, status);
+    if (pool != world) {
+      stopWorkers(pool, transport, status);
+    }
+    stopWorkers(world, transport, status);
     watch.disarm();
     return status;
   }
 
+  /**
+   * A job of a single rank has no worker ranks: as the serial policy says, refuse, or run the
+   * tasks on one thread of this rank (serialized as usual, so nothing changes on more ranks).
+   */
+  private static MpiPoolExecutor serialPool() {
+    String situation = "the job has a single rank, so no worker ranks";
+    switch (JobContext.serialPolicy()) {
+      case RAISE -> throw new IllegalStateException(situation + ": start at least 2 ranks (or set "
+          + JobContext.SERIAL_PROPERTY + "=warn to run the tasks one at a time on rank 0)");
+      case WARN -> System.err.println("jmpipool: " + situation + ": tasks run one at a time on a thread of rank 0"
+          + " (start at least 2 ranks; " + JobContext.SERIAL_PROPERTY + "=ignore hides this line)");
+      case IGNORE -> { }
+      default -> throw new IllegalStateException("unknown serial policy");
+    }
+    return Pools.local(1, true);
+  }
+
   /** Ends the pool in order after success; after a failure, cancels what is left first. */
-  private static void stopWorkers(DistributedExecutor executor, Transport transport, int status) {
+  private static void stopWorkers(MpiPoolExecutor executor, Transport transport, int status) {
     if (status == EXIT_OK) {
       executor.close();
       return;
@@ -133,9 +156,15 @@ public final class Bootstrap {
     return text.toString();
   }
 
-  private static int runWorker(CommunicationThread comm, Transport transport, Codec codec) {
+  /**
+   * Serves a master's tasks until it says stop (a worker rank of a launched job, or a spawned
+   * worker).
+   *
+   * @return the exit status
+   */
+  static int serveTasks(CommunicationThread comm, Transport transport, Codec codec) {
     JobContext.markWorker(transport.rank());
-    WorkerAgent agent = new WorkerAgent(transport, codec, comm);
+    WorkerAgent agent = new WorkerAgent(transport, codec, comm, null);
     // A signal means the runtime or the user is ending the job, and says so itself; only an exit
     // nobody asked for (System.exit in a task) needs explaining to the master.
     ExitWatch watch = new ExitWatch(signal -> { }, () -> {

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.jmpipool.Jmpipool;
 import org.jmpipool.MapOptions;
 import org.jmpipool.MapResults;
 import org.jmpipool.SerializableFunction;
@@ -275,8 +276,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         chunk = Math.min(chunk, options.maxInFlight());
       }
       if (size > 0) {
-        int fairShare = (int) Math.ceil(size / (4.0 * Math.max(1, executor.workers())));
-        chunk = Math.min(chunk, Math.max(1, fairShare));
+        chunk = Math.min(chunk, Jmpipool.defaultChunkSize(size, Math.max(1, executor.workers())));
       }
       return chunk;
     }
@@ -300,20 +300,9 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private void submit(List<Object> items, Throwable inputFailure) {
       Chunk chunk = new Chunk(this, items.size());
       chunk.localFailure = inputFailure;
-      ByteBuffer payload = null;
-      try {
-        StringBuilder failure = new StringBuilder();
-        payload = codec.encode("task", function, (kryo, output) -> {
-          codec.writeFunction(kryo, output, function);
-          int failedAt = Codec.writeList(kryo, output, items, failure);
-          if (failedAt >= 0) {
-            chunk.sentItems = failedAt;
-            chunk.localFailure = new TaskSerializationException(failure.toString(), null);
-          }
-        });
-      } catch (TaskSerializationException e) {
-        chunk.sentItems = 0;
-        chunk.localFailure = e;
+      ByteBuffer payload = Wire.EMPTY_PAYLOAD;
+      if (!executor.passesDirectly()) {
+        payload = encode(chunk, items);
       }
       if (chunk.localFailure != null) {
         inputsDone = true;
@@ -323,6 +312,9 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         @SuppressWarnings("unchecked")
         SerializableFunction<Object, ?> fn = (SerializableFunction<Object, ?>) function;
         TaskRecord record = new TaskRecord(TaskKind.CHUNK, payload, chunk, () -> sent.forEach(fn::apply));
+        if (executor.passesDirectly()) {
+          record.direct = () -> applyDirectly(fn, sent);
+        }
         chunk.record = record;
         try {
           executor.enqueue(record);
@@ -338,6 +330,39 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       }
       submitted.add(chunk);
       itemsInFlight += chunk.itemCount;
+    }
+
+    /** Encodes a chunk's function and items; what cannot be encoded becomes the chunk's local failure. */
+    private ByteBuffer encode(Chunk chunk, List<Object> items) {
+      ByteBuffer payload = null;
+      try {
+        StringBuilder failure = new StringBuilder();
+        payload = codec.encode("task", function, (kryo, output) -> {
+          codec.writeFunction(kryo, output, function);
+          int failedAt = Codec.writeList(kryo, output, items, failure);
+          if (failedAt >= 0) {
+            chunk.sentItems = failedAt;
+            chunk.localFailure = new TaskSerializationException(failure.toString(), null);
+          }
+        });
+      } catch (TaskSerializationException e) {
+        chunk.sentItems = 0;
+        chunk.localFailure = e;
+      }
+      return payload;
+    }
+
+    /** A chunk run on a worker thread of a local pool that does not serialize: values, then the first failure. */
+    private static DirectOutcome applyDirectly(SerializableFunction<Object, ?> function, List<Object> items) {
+      List<Object> values = new ArrayList<>(items.size());
+      for (Object item : items) {
+        try {
+          values.add(function.apply(item));
+        } catch (Throwable failure) {
+          return new DirectOutcome(values, TaskRunner.markOrigin(failure));
+        }
+      }
+      return new DirectOutcome(values, null);
     }
 
     synchronized void observe(int items, long executionNanos) {
@@ -369,6 +394,10 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       submitted.clear();
       onClose.run();
     }
+  }
+
+  /** What a chunk run without serialization gives back. */
+  private record DirectOutcome(List<Object> values, Throwable failure) {
   }
 
   /** One chunk task: its inputs' count, then its outcome. */
@@ -423,7 +452,12 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         return;
       }
       Throwable workerFailure = remoteFailure;
-      if (payload != null) {
+      if (record != null && record.direct != null && remoteFailure == null) {
+        DirectOutcome outcome = (DirectOutcome) record.directValue;
+        values = outcome.values();
+        workerFailure = outcome.failure();
+        payload = null;
+      } else if (payload != null) {
         try {
           Throwable[] found = new Throwable[1];
           values = codec.decode("map results", payload, (kryo, input) -> {

@@ -22,8 +22,8 @@ final class CommunicationThread extends Thread {
   private final CompletableFuture<Agent> agent = new CompletableFuture<>();
   private final CompletableFuture<Void> finished = new CompletableFuture<>();
 
-  CommunicationThread(Supplier<Transport> opener) {
-    super("jmpipool-comm");
+  CommunicationThread(String name, Supplier<Transport> opener) {
+    super(name);
     this.opener = opener;
     setDaemon(true);
   }
@@ -62,8 +62,13 @@ final class CommunicationThread extends Thread {
     Agent work = agent.join();
     try {
       IdleStrategy idle = new IdleStrategy(MAX_PARK_NANOS);
+      boolean woken = transport.wakesReceiver();
       while (!work.done()) {
-        idle.idle(work.doWork(), work.expecting());
+        int done = work.doWork();
+        IdleStrategy.Expecting expecting = work.expecting();
+        // A message that wakes this thread is an event like any other: no need to poll for it.
+        idle.idle(done, woken && expecting == IdleStrategy.Expecting.MESSAGE ? IdleStrategy.Expecting.LOCAL_EVENT
+            : expecting);
       }
       transport.finish();
       finished.complete(null);

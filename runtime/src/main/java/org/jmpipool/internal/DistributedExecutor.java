@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
+import org.jmpipool.BrokenPoolException;
 import org.jmpipool.MapOptions;
 import org.jmpipool.MapResults;
 import org.jmpipool.MpiPoolExecutor;
@@ -29,8 +30,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link MpiPoolExecutor} of a job's master: encodes tasks on the calling thread and hands
- * them to the {@link MasterAgent} on the communication thread.
+ * The {@link MpiPoolExecutor} of a pool's master, whatever its workers are (ranks of a launched
+ * job, spawned processes, threads of this JVM): encodes tasks on the calling thread and hands
+ * them to the {@link MasterAgent} on the communication thread. In a local pool that does not
+ * serialize, tasks are handed over as they are.
  */
 final class DistributedExecutor implements MpiPoolExecutor {
 
@@ -40,19 +43,27 @@ final class DistributedExecutor implements MpiPoolExecutor {
 
   private final MasterAgent agent;
   private final Codec codec;
+  /** Whether tasks are handed to workers as objects (local pools without serialization). */
+  private final boolean direct;
   /** Held shared to submit, exclusively to shut down: no task slips in after shutdown. */
   private final ReentrantReadWriteLock submitLock = new ReentrantReadWriteLock();
   private final CountDownLatch terminated = new CountDownLatch(1);
 
-  DistributedExecutor(MasterAgent agent, Codec codec, CompletableFuture<Void> transportClosed) {
+  DistributedExecutor(MasterAgent agent, Codec codec, boolean direct, CompletableFuture<Void> transportClosed) {
     this.agent = agent;
     this.codec = codec;
+    this.direct = direct;
     transportClosed.whenComplete((ignored, failure) -> terminated.countDown());
   }
 
   @Override
   public int workers() {
-    return agent.workerCount();
+    return agent.broken() != null ? 0 : agent.workerCount();
+  }
+
+  /** Returns whether tasks are handed to the workers as objects, without serialization. */
+  boolean passesDirectly() {
+    return direct;
   }
 
   @Override
@@ -79,7 +90,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   @Override
   public <T> CompletableFuture<T> submit(Runnable task, T result) {
     Objects.requireNonNull(task, "task");
-    return submitEncoded(TaskKind.RUN, task, null, (message, length) -> result, () -> {
+    return submitEncoded(TaskKind.RUN, task, null, (record, message, length) -> result, () -> {
       task.run();
       return null;
     });
@@ -142,14 +153,19 @@ final class DistributedExecutor implements MpiPoolExecutor {
       TaskFuture.Decoder<T> decoder, Callable<?> runLocally) {
     rejectIfShutdown();
     TaskFuture<T> future = new TaskFuture<>(this, decoder);
-    ByteBuffer payload;
-    try {
-      payload = encodeTask(kind, task, argument);
-    } catch (TaskSerializationException e) {
-      future.completeExceptionally(e);
-      return future;
+    ByteBuffer payload = Wire.EMPTY_PAYLOAD;
+    if (!direct) {
+      try {
+        payload = encodeTask(kind, task, argument);
+      } catch (TaskSerializationException e) {
+        future.completeExceptionally(e);
+        return future;
+      }
     }
     TaskRecord record = new TaskRecord(kind, payload, future, asRunnable(runLocally));
+    if (direct) {
+      record.direct = runLocally;
+    }
     future.attach(record);
     enqueue(record);
     return future;
@@ -177,7 +193,10 @@ final class DistributedExecutor implements MpiPoolExecutor {
   }
 
   @SuppressWarnings("unchecked")
-  private <T> T decodeValue(ByteBuffer message, int length) {
+  private <T> T decodeValue(TaskRecord record, ByteBuffer message, int length) {
+    if (record.direct != null) {
+      return (T) record.directValue;
+    }
     return (T) codec.decode("result", message, length, JdkAwareKryo::readClassAndObject);
   }
 
@@ -206,6 +225,10 @@ final class DistributedExecutor implements MpiPoolExecutor {
   }
 
   private void rejectIfShutdown() {
+    BrokenPoolException broken = agent.broken();
+    if (broken != null) {
+      throw new BrokenPoolException(broken.getMessage(), broken.workerRank(), broken.getCause());
+    }
     if (agent.isShutdown()) {
       throw new RejectedExecutionException("the executor has been shut down");
     }
@@ -370,7 +393,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
 
   @Override
   public String toString() {
-    return "MpiPoolExecutor[workers=" + workers() + (isTerminated() ? ", terminated" : isShutdown() ? ", shut down" : "")
-        + "]";
+    return "MpiPoolExecutor[workers=" + workers() + (agent.broken() != null ? ", broken" : "")
+        + (isTerminated() ? ", terminated" : isShutdown() ? ", shut down" : "") + "]";
   }
 }

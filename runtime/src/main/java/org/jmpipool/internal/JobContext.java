@@ -1,40 +1,192 @@
 package org.jmpipool.internal;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.jmpipool.Backend;
 import org.jmpipool.MpiPoolExecutor;
+import org.jmpipool.SerialPolicy;
 
-/** The executor of the job this JVM was launched in, installed by {@link Bootstrap}. */
+/**
+ * The executors behind {@code Jmpipool.executor()}: the launched job's, installed by
+ * {@link Bootstrap}, and one shared embedded pool per backend, created on first use and ended
+ * with the JVM.
+ */
 public final class JobContext {
 
-  private static volatile MpiPoolExecutor executor;
+  /** The system property choosing the default backend. */
+  public static final String BACKEND_PROPERTY = "jmpipool.backend";
+  /** The environment variable choosing the default backend. */
+  public static final String BACKEND_VARIABLE = "JMPIPOOL_BACKEND";
+  /** The system property giving the number of workers of default embedded pools. */
+  public static final String WORKERS_PROPERTY = "jmpipool.workers";
+  /** The environment variable giving the number of workers of default embedded pools. */
+  public static final String WORKERS_VARIABLE = "JMPIPOOL_WORKERS";
+  /** The system property choosing the serial policy. */
+  public static final String SERIAL_PROPERTY = "jmpipool.serial";
+  /** The environment variable choosing the serial policy. */
+  public static final String SERIAL_VARIABLE = "JMPIPOOL_SERIAL";
+  /** How long the workers of a default spawned pool may take to start. */
+  public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
+
+  private static volatile MpiPoolExecutor launched;
   private static volatile int workerRank = -1;
+  private static Backend chosen;
+  private static final Map<Backend, MpiPoolExecutor> SHARED = new EnumMap<>(Backend.class);
 
   private JobContext() {
   }
 
   static void install(MpiPoolExecutor jobExecutor) {
-    executor = jobExecutor;
+    launched = jobExecutor;
   }
 
   static void markWorker(int rank) {
     workerRank = rank;
   }
 
+  /** Returns whether this JVM runs the program of a job started by the launcher. */
+  public static boolean isLaunched() {
+    return launched != null;
+  }
+
+  /** Returns whether the calling thread runs a task, or this JVM is a worker of a launched job. */
+  public static boolean inTask() {
+    return workerRank >= 0 || RunningTask.isBound();
+  }
+
   /**
-   * Returns the job's executor.
+   * Makes a backend the default of {@link #executor()}.
+   *
+   * @param backend the backend, or {@code null} to go back to the property, variable or automatic choice
+   */
+  public static synchronized void choose(Backend backend) {
+    chosen = backend;
+  }
+
+  /**
+   * Returns the default backend: chosen by API, else by property, else by environment, else
+   * {@link Backend#MPI} when launched and {@link Backend#LOCAL} otherwise.
+   */
+  public static synchronized Backend defaultBackend() {
+    Backend explicit = explicitBackend();
+    return explicit != null ? explicit : isLaunched() ? Backend.MPI : Backend.LOCAL;
+  }
+
+  private static Backend explicitBackend() {
+    if (chosen != null) {
+      return chosen;
+    }
+    String name = setting(BACKEND_PROPERTY, BACKEND_VARIABLE);
+    return name == null ? null : Backend.parse(name);
+  }
+
+  /** Returns the serial policy from the property or environment; {@link SerialPolicy#WARN} by default. */
+  public static SerialPolicy serialPolicy() {
+    String name = setting(SERIAL_PROPERTY, SERIAL_VARIABLE);
+    return name == null ? SerialPolicy.WARN : SerialPolicy.parse(name);
+  }
+
+  /**
+   * Returns the executor of the default backend.
    *
    * @return the executor
-   * @throws IllegalStateException when this JVM was not started by the launcher
+   * @throws IllegalStateException inside a task, or for the MPI backend outside a launched job
    */
   public static MpiPoolExecutor executor() {
-    MpiPoolExecutor current = executor;
-    if (current == null && workerRank >= 0) {
-      throw new IllegalStateException("Jmpipool.executor() is for the program on rank 0; this is worker rank "
-          + workerRank + ", where tasks run, and a task cannot submit tasks");
+    Backend backend;
+    boolean automatic;
+    synchronized (JobContext.class) {
+      automatic = explicitBackend() == null;
+      backend = defaultBackend();
     }
-    if (current == null) {
-      throw new IllegalStateException("Jmpipool.executor() works in programs started by the jmpipool launcher"
-          + " (bin/jmpipool -n N MAIN_CLASS ...); this JVM was not started that way");
+    return executor(backend, automatic);
+  }
+
+  /**
+   * Returns the shared executor of a backend, creating it if needed, without changing the default.
+   *
+   * @param backend the backend
+   * @return the executor
+   * @throws IllegalStateException inside a task, or for the MPI backend outside a launched job
+   */
+  public static MpiPoolExecutor executor(Backend backend) {
+    return executor(backend, false);
+  }
+
+  private static MpiPoolExecutor executor(Backend backend, boolean automatic) {
+    if (inTask()) {
+      throw new IllegalStateException("Jmpipool.executor() is for the program that hands out tasks; this "
+          + (workerRank >= 0 ? "is worker rank " + workerRank + ", where tasks run," : "thread runs a task,")
+          + " and a task cannot submit tasks");
     }
-    return current;
+    if (backend == Backend.MPI) {
+      MpiPoolExecutor job = launched;
+      if (job == null) {
+        throw new IllegalStateException("the mpi backend is the ranks of a job started by the jmpipool launcher"
+            + " (bin/jmpipool -n N MAIN_CLASS ...), and this JVM was not started that way; use the spawn or local"
+            + " backend (" + BACKEND_PROPERTY + "=spawn|local)");
+      }
+      return job;
+    }
+    synchronized (JobContext.class) {
+      MpiPoolExecutor shared = SHARED.get(backend);
+      if (shared == null || shared.isShutdown()) {
+        shared = createDefault(backend, automatic);
+        SHARED.put(backend, shared);
+      }
+      return shared;
+    }
+  }
+
+  private static MpiPoolExecutor createDefault(Backend backend, boolean automatic) {
+    int workers = defaultWorkers();
+    if (workers < 2) {
+      String situation = "the default " + backend.name().toLowerCase(java.util.Locale.ROOT) + " pool would have " + workers + " worker";
+      switch (serialPolicy()) {
+        case RAISE -> throw new IllegalStateException(situation + ", so tasks would run one at a time: set "
+            + WORKERS_PROPERTY + " to 2 or more (or " + SERIAL_PROPERTY + "=warn to accept it)");
+        case WARN -> System.err.println("jmpipool: " + situation + ": tasks run one at a time ("
+            + SERIAL_PROPERTY + "=ignore hides this line)");
+        case IGNORE -> { }
+        default -> throw new IllegalStateException("unknown serial policy");
+      }
+    }
+    if (automatic) {
+      System.err.println("jmpipool: not started by the launcher: tasks run on a local pool of " + workers
+          + " worker threads in this JVM (" + BACKEND_PROPERTY + "=spawn starts MPI worker processes instead)");
+    }
+    if (backend == Backend.LOCAL) {
+      return Pools.local(workers, true);
+    }
+    return Pools.spawn(new PoolSettings(Backend.SPAWN, workers, true, List.of(), Map.of(), List.of(), Map.of(),
+        Path.of(System.getProperty("user.dir")), DEFAULT_START_TIMEOUT));
+  }
+
+  /** The number of workers of default embedded pools: from the property or environment, else one per core. */
+  public static int defaultWorkers() {
+    String value = setting(WORKERS_PROPERTY, WORKERS_VARIABLE);
+    if (value == null) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+    try {
+      int workers = Integer.parseInt(value.trim());
+      if (workers < 1) {
+        throw new NumberFormatException();
+      }
+      return workers;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(WORKERS_PROPERTY + " must be a whole number of at least 1, not '" + value + "'");
+    }
+  }
+
+  private static String setting(String property, String variable) {
+    String value = System.getProperty(property);
+    if (value == null || value.isBlank()) {
+      value = System.getenv(variable);
+    }
+    return value == null || value.isBlank() ? null : value;
   }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
+import org.jmpipool.BrokenPoolException;
 import org.jmpipool.internal.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +38,8 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   private final Transport transport;
   private volatile boolean shutdown;
+  /** Set once a worker ended unexpectedly: the pool then fails everything it holds or gets. */
+  private volatile BrokenPoolException broken;
   private final ConcurrentLinkedQueue<TaskRecord> submissions = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
   private final ArrayDeque<TaskRecord> waiting = new ArrayDeque<>();
@@ -96,10 +99,24 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     return workers.length;
   }
 
+  /** Returns the record of a task some worker holds, or {@code null}; any thread. */
+  TaskRecord heldTask(long id) {
+    return held.get(id);
+  }
+
   /** Queues a task; any thread. */
   void submit(TaskRecord record) {
     submissions.add(record);
+    if (broken != null) {
+      // The loop may have ended before this task was queued: nobody else will fail it.
+      failSubmissions(broken);
+    }
     LockSupport.unpark(thread);
+  }
+
+  /** Returns why the pool broke, or {@code null} while it works. */
+  BrokenPoolException broken() {
+    return broken;
   }
 
   /**
@@ -123,6 +140,13 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   @Override
   public int doWork() {
+    if (broken == null && stoppedWorkers < workers.length) {
+      Transport.LostPeer lost = transport.lostPeer();
+      if (lost != null) {
+        breakPool(lost.rank(), lost.description());
+        return 1;
+      }
+    }
     int work = runCommands();
     work += takeSubmissions();
     for (int i = 0; i < MAX_MESSAGES_PER_PASS && transport.receive(this); i++) {
@@ -136,6 +160,9 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   @Override
   public boolean done() {
+    if (broken != null) {
+      return true;
+    }
     if (!stopSent || stoppedWorkers < workers.length) {
       return false;
     }
@@ -261,7 +288,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       case Wire.FAILED -> {
         TaskRecord record = release(id, aux);
         if (record != null) {
-          record.completion.onFailure(ThrowableCodec.decode(Wire.payload(message, length)));
+          record.completion.onFailure(record.failure(message, length));
         }
       }
       case Wire.NOT_STARTED -> {
@@ -280,7 +307,8 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
         }
       }
       case Wire.STOPPED -> stoppedWorkers++;
-      case Wire.WORKER_EXITING -> workerExiting(new String(Wire.payload(message, length), StandardCharsets.UTF_8));
+      case Wire.WORKER_EXITING -> breakPool(source,
+          "worker rank " + source + " is exiting (" + new String(Wire.payload(message, length), StandardCharsets.UTF_8) + ")");
       default -> throw new IllegalStateException("unexpected frame type " + type + " from rank " + source);
     }
   }
@@ -362,16 +390,34 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     return byWorker;
   }
 
-  private void workerExiting(String reason) {
-    List<Long> tasks = heldTasksByWorker().getOrDefault(source, List.of());
-    String message = "jmpipool: worker rank " + source + " is exiting (" + reason + ") while holding tasks "
-        + tasks + "; ending the job";
-    LOG.error(message);
+  /**
+   * A worker ended, or is ending, on its own: its tasks are lost, and the others' results may
+   * never come (a spawned pool's workers are ended together). Everything held fails, and the
+   * pool ends: in a launched job the whole job, in an embedded pool only its workers.
+   */
+  private void breakPool(int workerRank, String what) {
+    List<Long> tasks = heldTasksByWorker().getOrDefault(workerRank, List.of());
+    String message = what + " while holding tasks " + tasks + "; the pool is broken";
+    LOG.error("jmpipool: {}", message);
+    broken = new BrokenPoolException(message, workerRank, null);
+    shutdown = true;
+    failAll(broken);
+    if (cancelAll != null) {
+      cancelAll.done.complete(cancelAll.notStarted);
+      cancelAll = null;
+    }
     transport.abort(1);
   }
 
+  private void failSubmissions(Throwable failure) {
+    TaskRecord record;
+    while ((record = submissions.poll()) != null) {
+      record.completion.onFailure(failure);
+    }
+  }
+
   private void failAll(Throwable failure) {
-    takeSubmissions();
+    failSubmissions(failure);
     for (TaskRecord record : waiting) {
       record.completion.onFailure(failure);
     }

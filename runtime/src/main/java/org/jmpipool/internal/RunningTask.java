@@ -14,6 +14,16 @@ public final class RunningTask {
     CURRENT.set(context);
   }
 
+  /** Returns whether the calling thread runs tasks. */
+  static boolean isBound() {
+    return CURRENT.get() != null;
+  }
+
+  /** Returns the context of the calling task thread, or {@code null} outside tasks. */
+  public static TaskContext currentOrNull() {
+    return CURRENT.get();
+  }
+
   /**
    * Returns the context of the calling task thread.
    *

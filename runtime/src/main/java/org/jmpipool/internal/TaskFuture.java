@@ -27,17 +27,17 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
     this.record = taskRecord;
   }
 
-  /** Decodes a result payload in a message. */
+  /** Decodes a result payload in a message, or takes the value a direct task left in its record. */
   @FunctionalInterface
   interface Decoder<T> {
-    T decode(ByteBuffer message, int length);
+    T decode(TaskRecord record, ByteBuffer message, int length);
   }
 
   @Override
   public void onResult(ByteBuffer message, int length, long executionNanos) {
     T value;
     try {
-      value = decoder.decode(message, length);
+      value = decoder.decode(record, message, length);
     } catch (RuntimeException e) {
       completeExceptionally(e);
       return;

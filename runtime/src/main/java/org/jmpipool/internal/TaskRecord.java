@@ -1,6 +1,7 @@
 package org.jmpipool.internal;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.Callable;
 
 /**
  * A task on the master, from submission until its worker answers. Created by the submitting
@@ -39,6 +40,21 @@ final class TaskRecord {
   int worker = -1;
   /** Set when the caller cancelled it before it was sent; it is then dropped instead of sent. */
   boolean cancelled;
+
+  /**
+   * In a local pool that does not serialize, the task itself: the worker calls it and leaves the
+   * outcome here, and the frames carry no payload. Null when the task travels as bytes.
+   */
+  Callable<?> direct;
+  /** The value {@link #direct} returned, set by the worker before it sends the result frame. */
+  Object directValue;
+  /** What {@link #direct} threw, set by the worker before it sends the failure frame. */
+  Throwable directFailure;
+
+  /** Returns the failure a worker reported: the exception itself, or rebuilt from its encoding. */
+  Throwable failure(ByteBuffer message, int length) {
+    return directFailure != null ? directFailure : ThrowableCodec.decode(Wire.payload(message, length));
+  }
 
   TaskRecord(TaskKind kind, ByteBuffer payload, Completion completion, Runnable original) {
     this.kind = kind;

@@ -8,6 +8,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jmpipool.RemoteOrigin;
+import org.jmpipool.TaskContext;
 import org.jmpipool.TaskSerializationException;
 
 /**
@@ -30,8 +32,8 @@ final class TaskRunner extends Thread {
   private final Object runningLock = new Object();
   private WorkerTask current;
 
-  TaskRunner(Codec codec, RunningTask.WorkerContext context, Consumer<WorkerTask> onFinished) {
-    super("jmpipool-task");
+  TaskRunner(Codec codec, RunningTask.WorkerContext context, Consumer<WorkerTask> onFinished, String name) {
+    super(name);
     this.codec = codec;
     this.context = context;
     this.onFinished = onFinished;
@@ -98,6 +100,11 @@ final class TaskRunner extends Thread {
 
   private void execute(WorkerTask task) {
     long start = System.nanoTime();
+    if (task.direct != null) {
+      executeDirectly(task);
+      task.executionNanos = System.nanoTime() - start;
+      return;
+    }
     byte[] payload = task.payload;
     task.payload = null;
     try {
@@ -116,6 +123,30 @@ final class TaskRunner extends Thread {
       task.resultType = Wire.FAILED;
     }
     task.executionNanos = System.nanoTime() - start;
+  }
+
+  /** Runs a task handed over as an object; its outcome stays in the master's record of it. */
+  private void executeDirectly(WorkerTask task) {
+    try {
+      task.direct.directValue = task.direct.direct.call();
+      task.resultType = Wire.RESULT;
+    } catch (Throwable failure) {
+      task.direct.directFailure = markOrigin(failure);
+      task.resultType = Wire.FAILED;
+    }
+    task.result = Wire.EMPTY_PAYLOAD;
+  }
+
+  /**
+   * Attaches the {@link RemoteOrigin} of the calling task thread to an exception that does not
+   * travel as bytes (which would get it when decoded).
+   */
+  static Throwable markOrigin(Throwable failure) {
+    TaskContext context = RunningTask.context();
+    if (RemoteOrigin.of(failure).isEmpty()) {
+      failure.addSuppressed(new RemoteOrigin(context.rank(), context.host()));
+    }
+    return failure;
   }
 
   private Object decodeOne(byte[] payload) {

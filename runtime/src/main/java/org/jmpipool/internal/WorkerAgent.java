@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
 import org.jmpipool.internal.transport.Transport;
 
 /**
@@ -23,6 +24,8 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   private final Transport transport;
   private final TaskRunner runner;
+  /** In a local pool that does not serialize: finds the master's record of a task by id. */
+  private final LongFunction<TaskRecord> directTasks;
   private final Outbox toMaster = new Outbox(MASTER);
   private final Map<Long, WorkerTask> tasks = new HashMap<>();
   private final ConcurrentLinkedQueue<WorkerTask> finished = new ConcurrentLinkedQueue<>();
@@ -35,12 +38,19 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private int heldResults;
   private long firstHeldNanos;
 
-  WorkerAgent(Transport transport, Codec codec, Thread thread) {
+  /**
+   * Creates the agent and starts its task thread.
+   *
+   * @param directTasks in a local pool that does not serialize, finds the master's record of a
+   *     task; {@code null} when tasks travel as bytes
+   */
+  WorkerAgent(Transport transport, Codec codec, Thread thread, LongFunction<TaskRecord> directTasks) {
     this.transport = transport;
     this.thread = thread;
+    this.directTasks = directTasks;
     RunningTask.WorkerContext context =
         new RunningTask.WorkerContext(transport.rank(), transport.size(), transport.host());
-    this.runner = new TaskRunner(codec, context, this::taskFinished);
+    this.runner = new TaskRunner(codec, context, this::taskFinished, "jmpipool-task-" + transport.rank());
     runner.start();
   }
 
@@ -146,6 +156,9 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     switch (type) {
       case Wire.TASK -> {
         WorkerTask task = new WorkerTask(id, TaskKind.of(flags), Wire.payload(message, length));
+        if (directTasks != null) {
+          task.direct = directTasks.apply(id);
+        }
         tasks.put(id, task);
         runner.queue(task);
       }

@@ -14,6 +14,8 @@ final class WorkerTask {
   final TaskKind kind;
   /** The encoded task; dropped when it starts. */
   byte[] payload;
+  /** In a local pool that does not serialize, the master's record of the task, run as it is. */
+  TaskRecord direct;
   /** Set by the task thread: {@link Wire#RESULT} or {@link Wire#FAILED}, with its payload. */
   byte resultType;
   ByteBuffer result;

@@ -3,10 +3,12 @@ package org.jmpipool.internal.transport;
 import java.nio.ByteBuffer;
 
 /**
- * Point-to-point messaging between the processes of a job: the only door to MPI.
+ * Point-to-point messaging between the ranks of a pool: its master (rank 0) and its workers. The
+ * only door to MPI ({@link MpiTransport}); a local pool's ranks are threads
+ * ({@link InProcessNetwork}).
  *
  * <p>Every method is called from one thread, the rank's communication thread, except
- * {@link #abort(int)}, which any thread may call. Sends never block: the caller polls
+ * {@link #abort(int)} and {@link #lostPeer()}, which any thread may call. Sends never block: the caller polls
  * {@link PendingSend#isComplete()} and keeps the buffer untouched until then. Receives never
  * block either: {@link #receive(MessageHandler)} hands over one message if one is waiting.
  */
@@ -40,15 +42,45 @@ public interface Transport {
    */
   boolean receive(MessageHandler handler);
 
-  /** Ends messaging in order; every process of the job must call it. */
+  /** Ends messaging in order; every rank must call it. */
   void finish();
 
   /**
-   * Ends the whole job at once with the given status; callable from any thread.
+   * Ends the pool at once; callable from any thread. In a launched job this ends every process
+   * of the job, this one included, with the given status; a pool of spawned workers kills its
+   * workers and leaves the calling JVM running.
    *
    * @param status the exit status the job reports
    */
   void abort(int status);
+
+  /**
+   * Returns whether sending a message wakes the receiving thread. When it does not (MPI), a
+   * thread waiting for a message must poll for it.
+   */
+  default boolean wakesReceiver() {
+    return false;
+  }
+
+  /**
+   * Tells whether a rank of the pool ended without taking part in the orderly end, as far as
+   * this transport can see (spawned workers are watched by process id; MPI itself reports
+   * nothing in time).
+   *
+   * @return the rank that ended, or {@code null} while all are alive
+   */
+  default LostPeer lostPeer() {
+    return null;
+  }
+
+  /**
+   * A rank that ended unexpectedly.
+   *
+   * @param rank its rank
+   * @param description what is known of it, for messages
+   */
+  record LostPeer(int rank, String description) {
+  }
 
   /** A send in progress. */
   interface PendingSend {

@@ -1,0 +1,122 @@
+package org.jmpipool.internal;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongFunction;
+import org.jmpipool.MpiPoolExecutor;
+import org.jmpipool.PoolStartException;
+import org.jmpipool.internal.transport.InProcessNetwork;
+import org.jmpipool.internal.transport.MpiTransport;
+import org.jmpipool.internal.transport.Transport;
+import org.jmpipool.internal.transport.TransportException;
+
+/** Builds the pools an embedding program asks for: local (threads) and spawned (MPI processes). */
+public final class Pools {
+
+  private Pools() {
+  }
+
+  /**
+   * Starts a local pool: a master and {@code workers} workers, each with its communication and
+   * task thread, over an {@link InProcessNetwork}. The same agents as in an MPI job run it.
+   *
+   * @param workers the number of workers
+   * @param serializeTasks whether tasks and results travel as bytes, as over MPI
+   * @return the executor
+   */
+  public static MpiPoolExecutor local(int workers, boolean serializeTasks) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("a local pool needs at least 1 worker, not " + workers);
+    }
+    InProcessNetwork network = new InProcessNetwork(workers + 1);
+    String host = localHost();
+    CommunicationThread masterThread = new CommunicationThread("jmpipool-local-master",
+        () -> network.endpoint(0, host));
+    masterThread.start();
+    MasterAgent master = new MasterAgent(masterThread.opened().join(), masterThread);
+    LongFunction<TaskRecord> directTasks = serializeTasks ? null : master::heldTask;
+    Codec codec = new Codec();
+    for (int rank = 1; rank <= workers; rank++) {
+      int workerRank = rank;
+      CommunicationThread thread = new CommunicationThread("jmpipool-local-worker-" + rank,
+          () -> network.endpoint(workerRank, host));
+      thread.start();
+      thread.run(new WorkerAgent(thread.opened().join(), codec, thread, directTasks));
+    }
+    masterThread.run(master);
+    return new DistributedExecutor(master, codec, !serializeTasks, masterThread.finished());
+  }
+
+  /**
+   * Starts a pool of worker processes spawned through MPI from this JVM.
+   *
+   * @param settings the workers and how to start them
+   * @return the executor
+   * @throws PoolStartException when the workers cannot be started within the start timeout
+   */
+  public static MpiPoolExecutor spawn(PoolSettings settings) {
+    if (settings.workers() < 1) {
+      throw new IllegalArgumentException("a spawned pool needs at least 1 worker, not " + settings.workers());
+    }
+    Duration timeout = settings.startTimeout();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    WorkerCommand command = WorkerCommand.of(settings);
+    command.check(timeout.toNanos());
+    CommunicationThread thread = new CommunicationThread("jmpipool-spawned-pool", () -> MpiTransport.spawn(
+        command.executable(), command.arguments(), settings.workers(), command.workingDirectory().toString(),
+        Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))));
+    thread.start();
+    Transport transport;
+    try {
+      // The transport gives up on its own at the deadline; MPI's spawn call itself may never return.
+      transport = thread.opened().get(Math.max(0, deadline - System.nanoTime()) + TimeUnit.SECONDS.toNanos(2),
+          TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      String reason = "starting " + settings.workers() + " workers did not finish within " + timeout.toSeconds() + " s";
+      MpiTransport.abandonSpawn(reason);
+      throw new PoolStartException(reason + " (MPI's spawn did not return; spawned pools cannot be used again in"
+          + " this JVM)");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof PoolStartException start) {
+        throw start;
+      }
+      throw new PoolStartException("cannot start " + settings.workers() + " spawned workers: " + cause.getMessage(),
+          cause instanceof TransportException ? cause.getCause() : cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PoolStartException("interrupted while starting spawned workers", e);
+    }
+    MasterAgent master = new MasterAgent(transport, thread);
+    thread.run(master);
+    DistributedExecutor executor = new DistributedExecutor(master, new Codec(), false, thread.finished());
+    Runnable cancelCloseAtExit = MpiTransport.beforeFinalizing(() -> closeAtExit(executor));
+    thread.finished().whenComplete((ignored, failure) -> cancelCloseAtExit.run());
+    return executor;
+  }
+
+  /** A spawned pool still open when the JVM exits is ended before MPI is finalized. */
+  private static void closeAtExit(MpiPoolExecutor executor) {
+    if (executor.isTerminated()) {
+      return;
+    }
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static String localHost() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package org.jmpipool.internal;
+
+import java.util.concurrent.CompletionException;
+import org.jmpipool.internal.transport.MpiTransport;
+import org.jmpipool.internal.transport.Transport;
+
+/**
+ * The main class of a worker started by a spawning master ({@code Jmpipool.spawn}). It serves
+ * the master's tasks until told to stop, and ends at once if the master's JVM goes away.
+ * {@code --check} only verifies that the worker JVM starts and finds the MPI bindings, so that a
+ * bad JVM option or classpath is reported before MPI is asked to start processes.
+ */
+public final class SpawnedWorker {
+
+  /** What {@code --check} prints when the worker JVM is usable. */
+  static final String READY = "jmpipool spawned worker: ready";
+  /** The system property carrying the master's process id. */
+  static final String PARENT_PID_PROPERTY = "jmpipool.parent.pid";
+
+  private SpawnedWorker() {
+  }
+
+  /**
+   * Runs a spawned worker.
+   *
+   * @param args empty, or {@code --check}
+   */
+  public static void main(String[] args) {
+    if (args.length == 1 && args[0].equals("--check")) {
+      check();
+      return;
+    }
+    endWithParent();
+    CommunicationThread comm = new CommunicationThread("jmpipool-comm", MpiTransport::joinParent);
+    comm.start();
+    Codec codec = new Codec();
+    codec.warmUp();
+    Transport transport;
+    try {
+      transport = comm.opened().join();
+    } catch (CompletionException e) {
+      System.err.println("jmpipool: spawned worker: " + e.getCause().getMessage());
+      System.exit(Bootstrap.EXIT_FAILED);
+      return;
+    }
+    System.exit(Bootstrap.serveTasks(comm, transport, codec));
+  }
+
+  private static void check() {
+    try {
+      Class.forName("mpi.MPI");
+    } catch (ClassNotFoundException | LinkageError e) {
+      System.err.println("jmpipool: the worker JVM cannot load Open MPI's Java bindings: " + e);
+      System.exit(Bootstrap.EXIT_UNUSABLE);
+    }
+    System.out.println(READY);
+  }
+
+  /** A worker whose master is gone has nobody to serve; MPI would not tell it. */
+  private static void endWithParent() {
+    String parent = System.getProperty(PARENT_PID_PROPERTY);
+    if (parent != null) {
+      ProcessHandle.of(Long.parseLong(parent)).ifPresentOrElse(
+          master -> master.onExit().thenRun(() -> Runtime.getRuntime().halt(Bootstrap.EXIT_FAILED)),
+          () -> Runtime.getRuntime().halt(Bootstrap.EXIT_FAILED));
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package org.jmpipool.internal;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.jmpipool.PoolStartException;
+
+/**
+ * The command that starts a spawned worker: this JVM's Java, the runtime's rank options, the
+ * options of this JVM that decide what code may do (module access, assertions, preview
+ * features), the chosen system properties, this JVM's classpath, and the worker main class.
+ */
+final class WorkerCommand {
+
+  /** Options of this JVM that workers need to run the same code the same way. */
+  private static final List<String> INHERITED_OPTION_PREFIXES = List.of("--add-opens=", "--add-exports=",
+      "--add-reads=", "--add-modules=", "--enable-native-access=", "--enable-preview", "-ea", "-da", "-esa",
+      "-dsa", "-enableassertions", "-disableassertions", "-enablesystemassertions", "-disablesystemassertions");
+  private static final Set<List<String>> CHECKED = ConcurrentHashMap.newKeySet();
+
+  private final List<String> environment;
+  private final List<String> jvm;
+  private final Path workingDirectory;
+
+  private WorkerCommand(List<String> environment, List<String> jvm, Path workingDirectory) {
+    this.environment = environment;
+    this.jvm = jvm;
+    this.workingDirectory = workingDirectory;
+  }
+
+  static WorkerCommand of(PoolSettings settings) {
+    List<String> jvm = new ArrayList<>();
+    jvm.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    jvm.addAll(RankJvm.runtimeOptions(Runtime.version().feature(), settings.jvmOptions()));
+    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (INHERITED_OPTION_PREFIXES.stream().anyMatch(option::startsWith) && !jvm.contains(option)) {
+        jvm.add(option);
+      }
+    }
+    properties(settings).forEach((name, value) -> jvm.add("-D" + name + "=" + value));
+    jvm.addAll(settings.jvmOptions());
+    jvm.add("-cp");
+    jvm.add(classpath());
+    jvm.add(RankJvm.SPAWNED_WORKER_MAIN);
+    List<String> environment = new ArrayList<>();
+    settings.environment().forEach((name, value) -> environment.add(name + "=" + value));
+    return new WorkerCommand(environment, jvm, settings.workingDirectory());
+  }
+
+  private static Map<String, String> properties(PoolSettings settings) {
+    Map<String, String> properties = new LinkedHashMap<>();
+    System.getProperties().stringPropertyNames().stream().filter(name -> name.startsWith("jmpipool."))
+        .sorted().forEach(name -> properties.put(name, System.getProperty(name)));
+    properties.put("java.library.path", System.getProperty("java.library.path"));
+    // Without a logging provider every worker would repeat SLF4J's warning; this JVM shows it once.
+    properties.put("slf4j.internal.verbosity", System.getProperty("slf4j.internal.verbosity", "ERROR"));
+    for (String name : settings.inheritedProperties()) {
+      String value = System.getProperty(name);
+      if (value != null) {
+        properties.put(name, value);
+      }
+    }
+    properties.putAll(settings.systemProperties());
+    properties.put(SpawnedWorker.PARENT_PID_PROPERTY, Long.toString(ProcessHandle.current().pid()));
+    return properties;
+  }
+
+  /** This JVM's classpath; a module path is added to it (the worker runs everything unnamed). */
+  private static String classpath() {
+    String classpath = System.getProperty("java.class.path", "");
+    String modulePath = System.getProperty("jdk.module.path");
+    if (modulePath == null || modulePath.isEmpty()) {
+      return classpath;
+    }
+    return classpath.isEmpty() ? modulePath : classpath + File.pathSeparator + modulePath;
+  }
+
+  /** The program MPI starts: the JVM, or {@code env} when environment variables are set for it. */
+  String executable() {
+    return environment.isEmpty() ? jvm.get(0) : "env";
+  }
+
+  /** The program's arguments. */
+  List<String> arguments() {
+    List<String> arguments = new ArrayList<>(environment);
+    arguments.addAll(environment.isEmpty() ? jvm.subList(1, jvm.size()) : jvm);
+    return arguments;
+  }
+
+  Path workingDirectory() {
+    return workingDirectory;
+  }
+
+  /**
+   * Starts the worker JVM once with {@code --check}, outside MPI: MPI itself waits forever for a
+   * worker whose JVM does not start (bad option, wrong classpath), so those are found here, with
+   * the JVM's own message. A command that passed once is not checked again.
+   *
+   * @throws PoolStartException when the worker JVM does not start or cannot load the bindings
+   */
+  void check(long timeoutNanos) {
+    if (CHECKED.contains(jvm)) {
+      return;
+    }
+    List<String> command = new ArrayList<>(jvm);
+    command.add("--check");
+    ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile()).redirectErrorStream(true);
+    for (String assignment : environment) {
+      int equals = assignment.indexOf('=');
+      builder.environment().put(assignment.substring(0, equals), assignment.substring(equals + 1));
+    }
+    Path output = null;
+    try {
+      output = Files.createTempFile("jmpipool-worker-check", ".txt");
+      builder.redirectOutput(output.toFile());
+      Process process = builder.start();
+      if (!process.waitFor(timeoutNanos, TimeUnit.NANOSECONDS)) {
+        process.destroyForcibly();
+        throw new PoolStartException("the worker JVM did not start within the start timeout: " + String.join(" ", command));
+      }
+      String text = Files.readString(output, StandardCharsets.UTF_8).strip();
+      if (process.exitValue() != 0 || !text.contains(SpawnedWorker.READY)) {
+        throw new PoolStartException("the worker JVM cannot start (status " + process.exitValue() + "): "
+            + text.replace('\n', ' ') + "; command: " + String.join(" ", command));
+      }
+    } catch (IOException e) {
+      throw new PoolStartException("cannot start the worker JVM " + jvm.get(0) + ": " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PoolStartException("interrupted while checking the worker JVM", e);
+    } finally {
+      if (output != null) {
+        try {
+          Files.deleteIfExists(output);
+        } catch (IOException ignored) {
+          // A leftover temporary file is harmless.
+        }
+      }
+    }
+    CHECKED.add(List.copyOf(jvm));
+  }
+}

@@ -1,0 +1,127 @@
+package org.jmpipool.internal.transport;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Transports between threads of one JVM: the ranks of a local pool. A message is copied, as it
+ * would be over MPI, so that nothing is shared between the master and its workers but bytes; the
+ * sender wakes the receiving thread, so that idle ranks sleep instead of polling.
+ */
+public final class InProcessNetwork {
+
+  private record Message(int source, byte[] bytes) {
+  }
+
+  private final ConcurrentLinkedQueue<Message>[] inboxes;
+  /** The thread that receives each rank's messages, known once that rank's endpoint is open. */
+  private final AtomicReferenceArray<Thread> receivers;
+  private volatile String abortedBy;
+
+  /**
+   * Creates a network.
+   *
+   * @param size the number of ranks
+   */
+  @SuppressWarnings("unchecked")
+  public InProcessNetwork(int size) {
+    inboxes = new ConcurrentLinkedQueue[size];
+    for (int i = 0; i < size; i++) {
+      inboxes[i] = new ConcurrentLinkedQueue<>();
+    }
+    receivers = new AtomicReferenceArray<>(size);
+  }
+
+  /**
+   * Opens the endpoint of one rank; the calling thread is the one that receives its messages.
+   *
+   * @param rank the rank
+   * @param host the host name the endpoint reports
+   * @return the endpoint
+   */
+  public Transport endpoint(int rank, String host) {
+    receivers.set(rank, Thread.currentThread());
+    return new Endpoint(rank, host);
+  }
+
+  private final class Endpoint implements Transport {
+    private final int rank;
+    private final String host;
+
+    Endpoint(int rank, String host) {
+      this.rank = rank;
+      this.host = host;
+    }
+
+    @Override
+    public int rank() {
+      return rank;
+    }
+
+    @Override
+    public int size() {
+      return inboxes.length;
+    }
+
+    @Override
+    public String host() {
+      return host;
+    }
+
+    @Override
+    public boolean wakesReceiver() {
+      return true;
+    }
+
+    @Override
+    public PendingSend send(int destination, ByteBuffer message, int length) {
+      checkNotAborted();
+      byte[] bytes = new byte[length];
+      message.get(0, bytes);
+      inboxes[destination].add(new Message(rank, bytes));
+      Thread receiver = receivers.get(destination);
+      if (receiver != null) {
+        LockSupport.unpark(receiver);
+      }
+      return () -> true;
+    }
+
+    @Override
+    public boolean receive(MessageHandler handler) {
+      checkNotAborted();
+      Message message = inboxes[rank].poll();
+      if (message == null) {
+        return false;
+      }
+      handler.onMessage(message.source(), ByteBuffer.wrap(message.bytes()).order(ByteOrder.nativeOrder()));
+      return true;
+    }
+
+    @Override
+    public void finish() {
+      inboxes[rank].clear();
+    }
+
+    /** Ends every rank of the pool: their next send or receive fails. */
+    @Override
+    public void abort(int status) {
+      abortedBy = "rank " + rank + " aborted the pool (status " + status + ")";
+      for (int i = 0; i < inboxes.length; i++) {
+        Thread receiver = receivers.get(i);
+        if (receiver != null) {
+          LockSupport.unpark(receiver);
+        }
+      }
+    }
+
+    private void checkNotAborted() {
+      String reason = abortedBy;
+      if (reason != null) {
+        throw new TransportException(reason);
+      }
+    }
+  }
+}
