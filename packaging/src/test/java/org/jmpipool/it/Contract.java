@@ -26,12 +26,11 @@ import org.jmpipool.TaskContext;
 import org.jmpipool.TaskSerializationException;
 
 /**
- * The executor's contract checked on real MPI workers, one line per check: {@code PASS name} or
- * {@code FAIL name: why}. Exits 1 if any check fails.
+ * The executor's contract: one suite of checks for every backend. {@link #checks} gives them in
+ * order (the last shuts the pool down); {@link ExecutorIT} runs them in launched jobs through
+ * {@link #main}, {@link EmbeddedContractIT} on local and spawned pools.
  */
 public final class Contract {
-
-  private static final List<String> FAILURES = new ArrayList<>();
 
   private Contract() {
   }
@@ -40,14 +39,29 @@ public final class Contract {
     void run() throws Exception;
   }
 
-  static void check(String name, Check check) {
-    try {
-      check.run();
-      System.out.println("PASS " + name);
-    } catch (Throwable t) {
-      System.out.println("FAIL " + name + ": " + t);
-      t.printStackTrace(System.out);
-      FAILURES.add(name);
+  /** A named check. */
+  record Named(String name, Check check) {
+  }
+
+  /**
+   * Runs the checks on the launched job's executor, one line per check: {@code PASS name} or
+   * {@code FAIL name: why}. Exits 1 if any check fails.
+   */
+  public static void main(String[] args) {
+    List<String> failures = new ArrayList<>();
+    for (Named named : checks(Jmpipool.executor(), true)) {
+      try {
+        named.check().run();
+        System.out.println("PASS " + named.name());
+      } catch (Throwable t) {
+        System.out.println("FAIL " + named.name() + ": " + t);
+        t.printStackTrace(System.out);
+        failures.add(named.name());
+      }
+    }
+    System.out.println(failures.isEmpty() ? "ALL PASSED" : "FAILED: " + failures);
+    if (!failures.isEmpty()) {
+      System.exit(1);
     }
   }
 
@@ -61,17 +75,24 @@ public final class Contract {
     return x * x;
   }
 
-  public static void main(String[] args) throws Exception {
-    MpiPoolExecutor pool = Jmpipool.executor();
+  /**
+   * Returns the checks of the contract, in the order they must run.
+   *
+   * @param pool the executor under test; the last check shuts it down
+   * @param serializes whether the pool serializes tasks (every backend but a local pool without
+   *     serialization): the checks of serialization failures apply only then
+   */
+  static List<Named> checks(MpiPoolExecutor pool, boolean serializes) {
+    List<Named> checks = new ArrayList<>();
     int workers = pool.workers();
 
-    check("results", () -> {
+    checks.add(new Named("results", () -> {
       expect(pool.submit(() -> 6 * 7).get() == 42, "callable");
       expect(pool.submit(Contract::square, 9).get() == 81, "function");
       expect("ok".equals(pool.submit((Runnable & Serializable) () -> { }, "ok").get()), "runnable");
-    });
+    }));
 
-    check("task-context", () -> {
+    checks.add(new Named("task-context", () -> {
       Set<Integer> ranks = new TreeSet<>();
       List<CompletableFuture<String>> futures = new ArrayList<>();
       for (int i = 0; i < 8 * workers; i++) {
@@ -88,9 +109,9 @@ public final class Contract {
         expect(!parts[2].isEmpty(), "host");
       }
       expect(ranks.equals(new TreeSet<>(IntStream.rangeClosed(1, workers).boxed().toList())), "all workers ran tasks: " + ranks);
-    });
+    }));
 
-    check("remote-exception", () -> {
+    checks.add(new Named("remote-exception", () -> {
       try {
         pool.submit((Callable<Integer> & Serializable) () -> {
           throw new IllegalArgumentException("bad input 17");
@@ -103,9 +124,9 @@ public final class Contract {
         expect(origin.workerRank() >= 1 && origin.workerRank() <= workers, "rank " + origin.workerRank());
         expect(!origin.host().isEmpty(), "host");
       }
-    });
+    }));
 
-    check("no-executor-inside-tasks", () -> {
+    checks.add(new Named("no-executor-inside-tasks", () -> {
       try {
         pool.submit(() -> Jmpipool.executor().workers()).get();
         throw new AssertionError("no exception");
@@ -113,9 +134,10 @@ public final class Contract {
         expect(e.getCause() instanceof IllegalStateException, "cause " + e.getCause());
         expect(e.getCause().getMessage().contains("a task cannot submit tasks"), e.getCause().getMessage());
       }
-    });
+    }));
 
-    check("unserializable-task-fails-alone", () -> {
+    if (serializes) {
+      checks.add(new Named("unserializable-task-fails-alone", () -> {
       Supplier<Integer> local = () -> 1;
       Callable<Integer> task = local::get;
       try {
@@ -126,9 +148,9 @@ public final class Contract {
         expect(e.getCause().getMessage().contains(task.getClass().getName()), e.getCause().getMessage());
       }
       expect(pool.submit(() -> 5).get() == 5, "pool keeps working");
-    });
+    }));
 
-    check("unserializable-result-fails-alone", () -> {
+    checks.add(new Named("unserializable-result-fails-alone", () -> {
       try {
         pool.submit(() -> (Supplier<String>) () -> "x").get();
         throw new AssertionError("no exception");
@@ -136,9 +158,16 @@ public final class Contract {
         expect(e.getCause() instanceof TaskSerializationException, "cause " + e.getCause());
       }
       expect(pool.submit(() -> 6).get() == 6, "pool keeps working");
-    });
+    }));
+    } else {
+      checks.add(new Named("objects-handed-over-as-they-are", () -> {
+        int[] shared = new int[1];
+        pool.submit(() -> shared[0] = 42).get();
+        expect(shared[0] == 42, "the task changed the caller's array");
+      }));
+    }
 
-    check("cancel-interrupts", () -> {
+    checks.add(new Named("cancel-interrupts", () -> {
       CompletableFuture<Integer> running = pool.submit(() -> Programs.sleep(60_000));
       Thread.sleep(300);
       expect(running.cancel(true), "cancelled");
@@ -149,25 +178,25 @@ public final class Contract {
       for (CompletableFuture<Integer> f : after) {
         expect(f.get(20, TimeUnit.SECONDS) == 1, "workers free again");
       }
-    });
+    }));
 
-    check("map-ordered", () -> {
+    checks.add(new Named("map-ordered", () -> {
       List<Integer> inputs = IntStream.range(0, 100_000).boxed().toList();
       expect(pool.map((Integer x) -> x + 1, inputs).toList().equals(inputs.stream().map(x -> x + 1).toList()), "default");
       for (int chunk : new int[] {1, 3, 100_000, 1_000_000}) {
         List<Integer> small = IntStream.range(0, 50).boxed().toList();
         expect(pool.map((Integer x) -> x, small, MapOptions.defaults().chunkSize(chunk)).toList().equals(small), "chunk " + chunk);
       }
-    });
+    }));
 
-    check("map-unordered", () -> {
+    checks.add(new Named("map-unordered", () -> {
       List<Integer> results = new ArrayList<>(pool.map((Integer x) -> Programs.sleep(x % 5) * 0 + x,
           IntStream.range(0, 40).boxed().toList(), MapOptions.defaults().unordered()).toList());
       results.sort(null);
       expect(results.equals(IntStream.range(0, 40).boxed().toList()), "same multiset " + results);
-    });
+    }));
 
-    check("map-failing-item", () -> {
+    checks.add(new Named("map-failing-item", () -> {
       List<Integer> delivered = new ArrayList<>();
       try {
         pool.map((Integer x) -> {
@@ -181,9 +210,9 @@ public final class Contract {
         expect(e.getCause() instanceof ArithmeticException, "cause " + e.getCause());
       }
       expect(delivered.equals(IntStream.range(0, 500).boxed().toList()), "earlier results first, " + delivered.size());
-    });
+    }));
 
-    check("many-threads", () -> {
+    checks.add(new Named("many-threads", () -> {
       ExecutorService callers = Executors.newFixedThreadPool(6);
       try {
         List<Future<Boolean>> results = new ArrayList<>();
@@ -209,16 +238,16 @@ public final class Contract {
       } finally {
         callers.shutdownNow();
       }
-    });
+    }));
 
-    check("large-payload", () -> {
+    checks.add(new Named("large-payload", () -> {
       byte[] payload = new byte[8 << 20];
       Arrays.fill(payload, (byte) 7);
       byte[] echoed = pool.submit((byte[] b) -> b, payload).get();
       expect(Arrays.equals(payload, echoed), "8 MiB echoed intact");
-    });
+    }));
 
-    check("shutdown-now", () -> {
+    checks.add(new Named("shutdown-now", () -> {
       List<CompletableFuture<Integer>> futures = new ArrayList<>();
       for (int i = 0; i < 20 * workers; i++) {
         futures.add(pool.submit(() -> Programs.sleep(60_000)));
@@ -242,11 +271,8 @@ public final class Contract {
       } catch (CancellationException expected) {
         // as required
       }
-    });
+    }));
 
-    System.out.println(FAILURES.isEmpty() ? "ALL PASSED" : "FAILED: " + FAILURES);
-    if (!FAILURES.isEmpty()) {
-      System.exit(1);
-    }
+    return checks;
   }
 }

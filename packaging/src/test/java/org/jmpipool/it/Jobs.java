@@ -51,6 +51,25 @@ final class Jobs {
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
     List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker));
     command.addAll(arguments);
+    return run(command, marker, environment);
+  }
+
+  /**
+   * Runs a test program of this module with plain {@code java}, not the launcher, on this test
+   * JVM's classpath; spawned workers inherit the marker, so none may outlive the program.
+   */
+  static Result java(List<String> jvmOptions, Class<?> program, String... args) {
+    String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        marker));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+        program.getName()));
+    command.addAll(List.of(args));
+    return run(command, marker, Map.of());
+  }
+
+  private static Result run(List<String> command, String marker, Map<String, String> environment) {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
     builder.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");

@@ -27,6 +27,15 @@ final class Programs {
   }
 
   /** Prints its arguments, one per line, between markers. */
+  /** One program for every backend: no rank checks, no launcher-specific code. */
+  public static final class Embedded {
+    public static void main(String[] args) {
+      List<Integer> squares = Jmpipool.map((Integer x) -> x * x, List.of(1, 2, 3, 4, 5));
+      System.out.println("squares " + squares + " on " + Jmpipool.executor().workers() + " workers, backend "
+          + Jmpipool.defaultBackend() + ", rank " + Jmpipool.rank() + " of " + Jmpipool.size());
+    }
+  }
+
   public static final class EchoArguments {
     public static void main(String[] args) {
       System.out.println("<args>");
