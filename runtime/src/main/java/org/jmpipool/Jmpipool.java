@@ -201,14 +201,14 @@ public final class Jmpipool {
   }
 
   /**
-   * Returns this code's rank: inside a task, its worker's rank (1 and up); anywhere else 0, the
-   * master. Never creates an executor.
+   * Returns this code's rank: inside a task, its worker's rank (1 and up); on a worker rank of a
+   * launched job, that rank; anywhere else 0, the master. Never creates an executor.
    *
    * @return the rank
    */
   public static int rank() {
     TaskContext context = RunningTask.currentOrNull();
-    return context != null ? context.rank() : JobContext.inTask() ? -1 : 0;
+    return context != null ? context.rank() : JobContext.processRank();
   }
 
   /**

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.internal.transport.MpiTransport;
 import org.jmpipool.internal.transport.Transport;
@@ -47,19 +48,10 @@ public final class Bootstrap {
       System.err.println("usage: " + Bootstrap.class.getName() + " MAIN_CLASS [ARGS...] (started by bin/jmpipool)");
       System.exit(EXIT_UNUSABLE);
     }
-    CommunicationThread comm = new CommunicationThread("jmpipool-comm", MpiTransport::joinWorld);
-    comm.start();
-    // MPI initialization mostly waits for the other ranks: meanwhile, load and set up the codec.
-    Codec codec = new Codec();
-    codec.warmUp();
-    Transport transport;
-    try {
-      transport = comm.opened().join();
-    } catch (CompletionException e) {
-      System.err.println("jmpipool: " + e.getCause().getMessage());
-      System.exit(EXIT_FAILED);
-      return;
-    }
+    Started rank = start(MpiTransport::joinWorld, "");
+    CommunicationThread comm = rank.comm();
+    Transport transport = rank.transport();
+    Codec codec = rank.codec();
     LOG.debug("rank {} of {} on host {}, {}", transport.rank(), transport.size(), transport.host(),
         transport.rank() == 0 ? "master" : "worker");
     int status = transport.rank() == 0
@@ -67,6 +59,31 @@ public final class Bootstrap {
         : serveTasks(comm, transport, codec);
     LOG.debug("rank {} exits with status {}", transport.rank(), status);
     System.exit(status);
+  }
+
+  /** A process's communication thread, its open transport, and its codec. */
+  record Started(CommunicationThread comm, Transport transport, Codec codec) {
+  }
+
+  /**
+   * Opens a transport on a new communication thread, loading the codec meanwhile (MPI start-up
+   * mostly waits for other processes). A transport that cannot be opened ends the JVM with one
+   * line saying why.
+   *
+   * @param who prefixes the message, naming the kind of process
+   */
+  static Started start(Supplier<Transport> opener, String who) {
+    CommunicationThread comm = new CommunicationThread("jmpipool-comm", opener);
+    comm.start();
+    Codec codec = new Codec();
+    codec.warmUp();
+    try {
+      return new Started(comm, comm.opened().join(), codec);
+    } catch (CompletionException e) {
+      System.err.println("jmpipool: " + who + e.getCause().getMessage());
+      System.exit(EXIT_FAILED);
+      throw new IllegalStateException("unreachable", e);
+    }
   }
 
   private static int runMaster(CommunicationThread comm, Transport transport, Codec codec, String className,

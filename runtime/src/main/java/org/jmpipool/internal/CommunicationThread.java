@@ -61,14 +61,9 @@ final class CommunicationThread extends Thread {
     opened.complete(transport);
     Agent work = agent.join();
     try {
-      IdleStrategy idle = new IdleStrategy(MAX_PARK_NANOS);
-      boolean woken = transport.wakesReceiver();
+      IdleStrategy idle = new IdleStrategy(MAX_PARK_NANOS, transport.wakesReceiver());
       while (!work.done()) {
-        int done = work.doWork();
-        IdleStrategy.Expecting expecting = work.expecting();
-        // A message that wakes this thread is an event like any other: no need to poll for it.
-        idle.idle(done, woken && expecting == IdleStrategy.Expecting.MESSAGE ? IdleStrategy.Expecting.LOCAL_EVENT
-            : expecting);
+        idle.idle(work.doWork(), work.expecting());
       }
       transport.finish();
       finished.complete(null);

@@ -37,7 +37,11 @@ final class IdleStrategy {
   private static final long MAX_SEND_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
   private static final long MIN_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(10);
 
+  /** The longest park when every event, messages included, unparks the thread. */
+  private static final long MAX_WOKEN_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
   private final long maxParkNanos;
+  private final boolean arrivalsWake;
   private long idleSince = -1;
   private long parkNanos = MIN_PARK_NANOS;
 
@@ -45,9 +49,13 @@ final class IdleStrategy {
    * Creates the strategy.
    *
    * @param maxParkNanos the longest park; it bounds the delay in noticing a message after idling
+   * @param arrivalsWake whether an arriving message unparks the thread (local pools): then no
+   *     spinning is needed for messages, and a thread waiting only for events parks up to
+   *     {@link #MAX_WOKEN_PARK_NANOS}, so that an idle local pool's threads rarely wake
    */
-  IdleStrategy(long maxParkNanos) {
+  IdleStrategy(long maxParkNanos, boolean arrivalsWake) {
     this.maxParkNanos = maxParkNanos;
+    this.arrivalsWake = arrivalsWake;
   }
 
   /**
@@ -67,13 +75,18 @@ final class IdleStrategy {
       idleSince = now;
     }
     long idle = now - idleSince;
-    if (expecting == Expecting.MESSAGE && idle < SPIN_NANOS) {
+    if (expecting == Expecting.MESSAGE && !arrivalsWake && idle < SPIN_NANOS) {
       Thread.onSpinWait();
-    } else if (idle < yieldNanos(expecting)) {
+    } else if (idle < yieldNanos(arrivalsWake && expecting == Expecting.MESSAGE ? Expecting.LOCAL_EVENT : expecting)) {
       Thread.yield();
     } else {
       LockSupport.parkNanos(parkNanos);
-      long cap = expecting == Expecting.SEND_PROGRESS ? MAX_SEND_PARK_NANOS : maxParkNanos;
+      // An agent expecting a message may also have timed work (results held for batching): short parks.
+      long cap = switch (expecting) {
+        case SEND_PROGRESS -> MAX_SEND_PARK_NANOS;
+        case LOCAL_EVENT -> arrivalsWake ? MAX_WOKEN_PARK_NANOS : maxParkNanos;
+        case MESSAGE -> maxParkNanos;
+      };
       parkNanos = Math.min(parkNanos * 2, cap);
     }
   }

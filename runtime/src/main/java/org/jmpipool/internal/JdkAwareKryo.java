@@ -1,6 +1,7 @@
 package org.jmpipool.internal;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.minlog.Log;
 import com.esotericsoftware.kryo.kryo5.Serializer;
 import com.esotericsoftware.kryo.kryo5.serializers.ClosureSerializer;
 import com.esotericsoftware.kryo.kryo5.serializers.CollectionSerializer;
@@ -18,6 +19,12 @@ import java.io.Serializable;
  * serializers cannot rebuild (unmodifiable and synchronized collections, UUID, exceptions...).
  */
 final class JdkAwareKryo extends Kryo {
+
+  static {
+    // Without --add-opens java.base/java.lang.invoke (an embedding JVM may lack it), Kryo's lambda
+    // serializer warns with stack traces on every instance, then works through its fallback.
+    Log.set(Log.LEVEL_ERROR);
+  }
 
   private final JavaSerializer javaSerializer = new JavaSerializer();
   private boolean damaged;

@@ -52,6 +52,11 @@ public final class JobContext {
     return launched != null;
   }
 
+  /** Returns this JVM's rank in a launched job: its worker rank, else 0. */
+  public static int processRank() {
+    return Math.max(workerRank, 0);
+  }
+
   /** Returns whether the calling thread runs a task, or this JVM is a worker of a launched job. */
   public static boolean inTask() {
     return workerRank >= 0 || RunningTask.isBound();

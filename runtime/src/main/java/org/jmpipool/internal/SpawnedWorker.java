@@ -1,8 +1,6 @@
 package org.jmpipool.internal;
 
-import java.util.concurrent.CompletionException;
 import org.jmpipool.internal.transport.MpiTransport;
-import org.jmpipool.internal.transport.Transport;
 
 /**
  * The main class of a worker started by a spawning master ({@code Jmpipool.spawn}). It serves
@@ -31,19 +29,8 @@ public final class SpawnedWorker {
       return;
     }
     endWithParent();
-    CommunicationThread comm = new CommunicationThread("jmpipool-comm", MpiTransport::joinParent);
-    comm.start();
-    Codec codec = new Codec();
-    codec.warmUp();
-    Transport transport;
-    try {
-      transport = comm.opened().join();
-    } catch (CompletionException e) {
-      System.err.println("jmpipool: spawned worker: " + e.getCause().getMessage());
-      System.exit(Bootstrap.EXIT_FAILED);
-      return;
-    }
-    System.exit(Bootstrap.serveTasks(comm, transport, codec));
+    Bootstrap.Started worker = Bootstrap.start(MpiTransport::joinParent, "spawned worker: ");
+    System.exit(Bootstrap.serveTasks(worker.comm(), worker.transport(), worker.codec()));
   }
 
   private static void check() {

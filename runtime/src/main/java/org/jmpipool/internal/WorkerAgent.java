@@ -123,7 +123,9 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     if (heldResults > 0) {
       return IdleStrategy.Expecting.MESSAGE;
     }
-    return tasks.size() >= 2 ? IdleStrategy.Expecting.LOCAL_EVENT : IdleStrategy.Expecting.MESSAGE;
+    // Where arriving messages wake this thread (local pools), the next task needs no polling either.
+    return tasks.size() >= 2 || transport.wakesReceiver() ? IdleStrategy.Expecting.LOCAL_EVENT
+        : IdleStrategy.Expecting.MESSAGE;
   }
 
   @Override

@@ -104,12 +104,16 @@ final class WorkerCommand {
   /**
    * Starts the worker JVM once with {@code --check}, outside MPI: MPI itself waits forever for a
    * worker whose JVM does not start (bad option, wrong classpath), so those are found here, with
-   * the JVM's own message. A command that passed once is not checked again.
+   * the JVM's own message. A command (with its environment and directory) that passed once is
+   * not checked again.
    *
    * @throws PoolStartException when the worker JVM does not start or cannot load the bindings
    */
   void check(long timeoutNanos) {
-    if (CHECKED.contains(jvm)) {
+    List<String> key = new ArrayList<>(environment);
+    key.add(workingDirectory.toString());
+    key.addAll(jvm);
+    if (CHECKED.contains(key)) {
       return;
     }
     List<String> command = new ArrayList<>(jvm);
@@ -147,6 +151,6 @@ final class WorkerCommand {
         }
       }
     }
-    CHECKED.add(List.copyOf(jvm));
+    CHECKED.add(List.copyOf(key));
   }
 }

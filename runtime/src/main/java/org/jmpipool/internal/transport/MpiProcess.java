@@ -22,6 +22,7 @@ final class MpiProcess {
   private static final ReentrantLock SPAWN_LOCK = new ReentrantLock();
   private static final List<Runnable> BEFORE_FINALIZING = new CopyOnWriteArrayList<>();
   private static boolean initialized;
+  private static boolean finalizeAtExit;
   private static boolean finalized;
   private static String unusable;
 
@@ -29,12 +30,14 @@ final class MpiProcess {
   }
 
   /**
-   * Initializes MPI at thread level MULTIPLE unless already done; with the first call from an
-   * embedding JVM, registers finalization at JVM exit.
+   * Initializes MPI at thread level MULTIPLE unless already done.
    *
+   * @param finalizeAtExit whether MPI is finalized when the JVM exits (an embedding JVM that
+   *     spawns workers); launched ranks and spawned workers finalize when their pool ends, and
+   *     must not at an abnormal exit, while their communication thread may still be inside MPI
    * @throws TransportException when MPI cannot be initialized or used
    */
-  static void initialize() {
+  static void initialize(boolean finalizeAtExit) {
     synchronized (LOCK) {
       checkUsable();
       if (initialized) {
@@ -54,7 +57,16 @@ final class MpiProcess {
         throw new TransportException(bindingsProblem(e), e);
       }
       initialized = true;
-      Runtime.getRuntime().addShutdownHook(new Thread(MpiProcess::finish, "jmpipool-mpi-finalize"));
+    }
+    registerFinalizeAtExit(finalizeAtExit);
+  }
+
+  private static void registerFinalizeAtExit(boolean wanted) {
+    synchronized (LOCK) {
+      if (wanted && !finalizeAtExit) {
+        finalizeAtExit = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(MpiProcess::finish, "jmpipool-mpi-finalize"));
+      }
     }
   }
 

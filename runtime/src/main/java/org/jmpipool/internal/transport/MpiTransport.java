@@ -69,7 +69,7 @@ public final class MpiTransport implements Transport {
    * @throws TransportException when MPI cannot be initialized or lacks thread support
    */
   public static MpiTransport joinWorld() {
-    MpiProcess.initialize();
+    MpiProcess.initialize(false);
     try {
       return new MpiTransport(MPI.COMM_WORLD.dup(), new Role() {
         @Override
@@ -108,7 +108,7 @@ public final class MpiTransport implements Transport {
   public static MpiTransport spawn(String command, List<String> arguments, int workers, String workingDirectory,
       Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    MpiProcess.initialize();
+    MpiProcess.initialize(true);
     MpiProcess.lockSpawning(timeout.toNanos());
     Intercomm children;
     try {
@@ -172,7 +172,7 @@ public final class MpiTransport implements Transport {
    * @throws TransportException when this process was not spawned, or MPI fails
    */
   public static MpiTransport joinParent() {
-    MpiProcess.initialize();
+    MpiProcess.initialize(false);
     try {
       Intercomm parent = Intercomm.getParent();
       if (parent == null || parent.isNull()) {
