@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.jmpipool.internal.JobContext;
-import org.jmpipool.internal.PoolSettings;
+import org.jmpipool.internal.SpawnSettings;
 import org.jmpipool.internal.Pools;
 
 /**
@@ -180,7 +180,7 @@ public final class PoolBuilder {
       return Pools.local(count, serializeTasks);
     }
     Path directory = workingDirectory != null ? workingDirectory : Path.of(System.getProperty("user.dir"));
-    return Pools.spawn(new PoolSettings(backend, count, true, List.copyOf(jvmOptions), Map.copyOf(systemProperties),
+    return Pools.spawn(new SpawnSettings(count, List.copyOf(jvmOptions), Map.copyOf(systemProperties),
         List.copyOf(inheritedProperties), Map.copyOf(environment), directory, startTimeout));
   }
 }

@@ -1,11 +1,10 @@
 package org.jmpipool.internal;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Map;
 import org.jmpipool.Backend;
+import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.SerialPolicy;
 
@@ -163,11 +162,7 @@ public final class JobContext {
       System.err.println("jmpipool: not started by the launcher: tasks run on a local pool of " + workers
           + " worker threads in this JVM (" + BACKEND_PROPERTY + "=spawn starts MPI worker processes instead)");
     }
-    if (backend == Backend.LOCAL) {
-      return Pools.local(workers, true);
-    }
-    return Pools.spawn(new PoolSettings(Backend.SPAWN, workers, true, List.of(), Map.of(), List.of(), Map.of(),
-        Path.of(System.getProperty("user.dir")), DEFAULT_START_TIMEOUT));
+    return Jmpipool.builder().backend(backend).workers(workers).build();
   }
 
   /** The number of workers of default embedded pools: from the property or environment, else one per core. */

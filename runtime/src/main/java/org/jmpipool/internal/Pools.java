@@ -58,7 +58,7 @@ public final class Pools {
    * @return the executor
    * @throws PoolStartException when the workers cannot be started within the start timeout
    */
-  public static MpiPoolExecutor spawn(PoolSettings settings) {
+  public static MpiPoolExecutor spawn(SpawnSettings settings) {
     if (settings.workers() < 1) {
       throw new IllegalArgumentException("a spawned pool needs at least 1 worker, not " + settings.workers());
     }

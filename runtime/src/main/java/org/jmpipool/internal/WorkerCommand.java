@@ -38,7 +38,7 @@ final class WorkerCommand {
     this.workingDirectory = workingDirectory;
   }
 
-  static WorkerCommand of(PoolSettings settings) {
+  static WorkerCommand of(SpawnSettings settings) {
     List<String> jvm = new ArrayList<>();
     jvm.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     jvm.addAll(RankJvm.runtimeOptions(Runtime.version().feature(), settings.jvmOptions()));
@@ -57,7 +57,7 @@ final class WorkerCommand {
     return new WorkerCommand(environment, jvm, settings.workingDirectory());
   }
 
-  private static Map<String, String> properties(PoolSettings settings) {
+  private static Map<String, String> properties(SpawnSettings settings) {
     Map<String, String> properties = new LinkedHashMap<>();
     System.getProperties().stringPropertyNames().stream().filter(name -> name.startsWith("jmpipool."))
         .sorted().forEach(name -> properties.put(name, System.getProperty(name)));
