@@ -104,6 +104,35 @@ public final class Jmpipool {
   }
 
   /**
+   * Starts a new {@link MpiPool} (Python's {@code multiprocessing.Pool}) of {@code processes}
+   * workers on the {@linkplain #defaultBackend() default backend}: worker ranks of the launched
+   * job, spawned workers, or local threads. The caller closes it.
+   *
+   * @param processes the number of workers, at least 1
+   * @return the pool
+   * @throws IllegalArgumentException when {@code processes} is below 1, or above the worker
+   *     ranks of a launched job
+   * @throws PoolStartException when spawned workers cannot be started
+   */
+  public static MpiPool pool(int processes) {
+    return builder().backend(defaultBackend()).workers(processes).buildPool();
+  }
+
+  /**
+   * Starts a new {@link WorkerPool} (pyMOR style) of {@code workers} workers on the
+   * {@linkplain #defaultBackend() default backend}. The caller closes it.
+   *
+   * @param workers the number of workers, at least 1
+   * @return the pool
+   * @throws IllegalArgumentException when {@code workers} is below 1, or above the worker ranks
+   *     of a launched job
+   * @throws PoolStartException when spawned workers cannot be started
+   */
+  public static WorkerPool workerPool(int workers) {
+    return builder().backend(defaultBackend()).workers(workers).buildWorkerPool();
+  }
+
+  /**
    * Returns a builder for a new pool with more choices (backend, JVM options and environment of
    * spawned workers, serialization of local pools, start timeout).
    *

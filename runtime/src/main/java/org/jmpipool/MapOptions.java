@@ -14,18 +14,20 @@ import java.util.Objects;
  */
 public final class MapOptions {
 
-  private static final MapOptions DEFAULTS = new MapOptions(0, 0, null, true);
+  private static final MapOptions DEFAULTS = new MapOptions(0, 0, null, true, null);
 
   private final int chunkSize;
   private final int maxInFlight;
   private final Duration timeout;
   private final boolean ordered;
+  private final Long seed;
 
-  private MapOptions(int chunkSize, int maxInFlight, Duration timeout, boolean ordered) {
+  private MapOptions(int chunkSize, int maxInFlight, Duration timeout, boolean ordered, Long seed) {
     this.chunkSize = chunkSize;
     this.maxInFlight = maxInFlight;
     this.timeout = timeout;
     this.ordered = ordered;
+    this.seed = seed;
   }
 
   /**
@@ -54,7 +56,7 @@ public final class MapOptions {
     if (items < 1) {
       throw new IllegalArgumentException("chunk size must be at least 1, got " + items);
     }
-    return new MapOptions(items, maxInFlight, timeout, ordered);
+    return new MapOptions(items, maxInFlight, timeout, ordered, seed);
   }
 
   /**
@@ -70,7 +72,7 @@ public final class MapOptions {
     if (items < 1) {
       throw new IllegalArgumentException("maxInFlight must be at least 1, got " + items);
     }
-    return new MapOptions(chunkSize, items, timeout, ordered);
+    return new MapOptions(chunkSize, items, timeout, ordered, seed);
   }
 
   /**
@@ -88,7 +90,7 @@ public final class MapOptions {
     if (deadline.isNegative() || deadline.isZero()) {
       throw new IllegalArgumentException("timeout must be positive, got " + deadline);
     }
-    return new MapOptions(chunkSize, maxInFlight, deadline, ordered);
+    return new MapOptions(chunkSize, maxInFlight, deadline, ordered, seed);
   }
 
   /**
@@ -98,7 +100,28 @@ public final class MapOptions {
    * @return the changed options
    */
   public MapOptions unordered() {
-    return new MapOptions(chunkSize, maxInFlight, timeout, false);
+    return new MapOptions(chunkSize, maxInFlight, timeout, false, seed);
+  }
+
+  /**
+   * Seeds the random generators of the map's items ({@link TaskContext#random()}): item {@code i}
+   * draws the same numbers in every run with this seed, however the map is chunked and
+   * scheduled. Without it, the pool's seed is used.
+   *
+   * @param value the seed
+   * @return the changed options
+   */
+  public MapOptions seed(long value) {
+    return new MapOptions(chunkSize, maxInFlight, timeout, ordered, value);
+  }
+
+  /**
+   * Returns the seed of the items' random generators, or {@code null} for the pool's.
+   *
+   * @return the seed, or {@code null}
+   */
+  public Long seed() {
+    return seed;
   }
 
   /**
@@ -142,6 +165,6 @@ public final class MapOptions {
     return "MapOptions[chunkSize=" + (chunkSize == 0 ? "auto" : chunkSize)
         + ", maxInFlight=" + (maxInFlight == 0 ? "auto" : maxInFlight)
         + ", timeout=" + (timeout == null ? "none" : timeout)
-        + ", ordered=" + ordered + "]";
+        + ", ordered=" + ordered + (seed == null ? "" : ", seed=" + seed) + "]";
   }
 }

@@ -8,25 +8,35 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 import org.jmpipool.internal.JobContext;
-import org.jmpipool.internal.SpawnSettings;
+import org.jmpipool.internal.PoolOptions;
 import org.jmpipool.internal.Pools;
+import org.jmpipool.internal.SpawnSettings;
 
 /**
- * Builds a new pool of a chosen backend, independent of the default executor:
+ * Builds a new pool of a chosen backend, independent of the default executor, as an
+ * {@link MpiPoolExecutor} ({@link #build()}), an {@link MpiPool} ({@link #buildPool()}) or a
+ * {@link WorkerPool} ({@link #buildWorkerPool()}):
  *
  * <pre>{@code
  * try (MpiPoolExecutor pool = Jmpipool.builder().backend(Backend.SPAWN).workers(4)
+ *     .threadsPerWorker(8).initializer(Model::load, modelPath)
  *     .jvmOptions("-Xmx2g").inheritSystemProperties("model.dir").build()) {
  *   ...
  * }
  * }</pre>
  *
- * <p>The caller owns the pool: close it when done. A spawned pool's workers get this JVM's Java,
- * classpath, module-access and assertion options, the system properties named {@code jmpipool.*}
- * and {@code java.library.path}, and whatever is added here; their working directory is this
- * JVM's unless set. Options that only make sense for the local backend, or only for the spawn
- * backend, are ignored by the other.
+ * <p>The caller owns the pool: close it when done. Pools are independent of each other and of
+ * the default executor, even on the same ranks: each has its own messages, task threads,
+ * initializer and stored objects, and several can be used at once from many threads.
+ *
+ * <p>A pool on the {@link Backend#MPI} backend uses worker ranks of the launched job (the first
+ * {@link #workers(int) workers} of them, all by default). A spawned pool's workers get this
+ * JVM's Java, classpath, module-access and assertion options, the system properties named
+ * {@code jmpipool.*} and {@code java.library.path}, and whatever is added here; their working
+ * directory is this JVM's unless set. Options that only make sense for one backend are ignored
+ * by the others.
  */
 public final class PoolBuilder {
 
@@ -39,31 +49,30 @@ public final class PoolBuilder {
   private final Map<String, String> environment = new LinkedHashMap<>();
   private Path workingDirectory;
   private Duration startTimeout = JobContext.DEFAULT_START_TIMEOUT;
+  private int threadsPerWorker = -1;
+  private Callable<?> initializer;
+  private Long seed;
 
   PoolBuilder() {
   }
 
   /**
-   * Sets the backend: {@link Backend#LOCAL} (the default) or {@link Backend#SPAWN}. The
-   * {@link Backend#MPI} backend's workers are the ranks of a launched job, which a program cannot
-   * create: use {@link Jmpipool#executor(Backend)} for it.
+   * Sets the backend: {@link Backend#LOCAL} (the default), {@link Backend#SPAWN}, or
+   * {@link Backend#MPI} (worker ranks of the launched job; building fails in a JVM the launcher
+   * did not start).
    *
    * @param backend the backend
    * @return this builder
    */
   public PoolBuilder backend(Backend backend) {
-    Objects.requireNonNull(backend, "backend");
-    if (backend == Backend.MPI) {
-      throw new IllegalArgumentException("the mpi backend's workers are the ranks of the launched job: get its executor"
-          + " with Jmpipool.executor(Backend.MPI); a builder makes local or spawned pools");
-    }
-    this.backend = backend;
+    this.backend = Objects.requireNonNull(backend, "backend");
     return this;
   }
 
   /**
-   * Sets the number of workers (threads of a local pool, processes of a spawned one). The default
-   * is {@code jmpipool.workers} or {@code JMPIPOOL_WORKERS} if set, else one per core.
+   * Sets the number of workers (threads of a local pool, processes of a spawned one, ranks of a
+   * launched job). The default is, for the mpi backend, every worker rank of the job; otherwise
+   * {@code jmpipool.workers} or {@code JMPIPOOL_WORKERS} if set, else one per core.
    *
    * @param count at least 1
    * @return this builder
@@ -169,18 +178,112 @@ public final class PoolBuilder {
   }
 
   /**
+   * Sets how many tasks each worker runs at once, on as many task threads (the launcher's
+   * {@code --threads-per-rank}): one worker JVM per node with many threads saves the memory of
+   * one JVM per core. The scheduler counts each worker as that many slots. The default is
+   * {@code jmpipool.threads} or {@code JMPIPOOL_THREADS} if set, else 1.
+   *
+   * @param threads at least 1
+   * @return this builder
+   */
+  public PoolBuilder threadsPerWorker(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("a worker needs at least 1 task thread, not " + threads);
+    }
+    this.threadsPerWorker = threads;
+    return this;
+  }
+
+  /**
+   * Sets a function to run once on every worker before any task of the pool, such as loading a
+   * model; its value is the worker's state, which tasks read with
+   * {@link TaskContext#workerState()}. If it throws on any worker, the pool is broken: pending and
+   * later tasks fail with a {@link BrokenPoolException} naming the worker and the cause, and
+   * {@link MpiPoolExecutor#workers()} reads 0.
+   *
+   * @param function the initializer, serialized with its argument
+   * @param argument its argument
+   * @param <A> the argument's type
+   * @return this builder
+   */
+  public <A> PoolBuilder initializer(SerializableFunction<? super A, ?> function, A argument) {
+    Objects.requireNonNull(function, "function");
+    SerializableCallable<Object> call = () -> function.apply(argument);
+    this.initializer = call;
+    return this;
+  }
+
+  /**
+   * Sets an action to run once on every worker before any task of the pool; see
+   * {@link #initializer(SerializableFunction, Object)}. The worker's state stays {@code null}.
+   *
+   * @param action the initializer
+   * @return this builder
+   */
+  public PoolBuilder initializer(SerializableRunnable action) {
+    Objects.requireNonNull(action, "action");
+    SerializableCallable<Object> call = () -> {
+      action.run();
+      return null;
+    };
+    this.initializer = call;
+    return this;
+  }
+
+  /**
+   * Seeds the tasks' random generators ({@link TaskContext#random()}), so that a run can be
+   * repeated exactly. The default is {@code jmpipool.seed} if set, else a new random seed per pool.
+   *
+   * @param value the seed
+   * @return this builder
+   */
+  public PoolBuilder seed(long value) {
+    this.seed = value;
+    return this;
+  }
+
+  /**
    * Starts the pool.
    *
    * @return the pool; the caller closes it
    * @throws PoolStartException when spawned workers cannot be started within the start timeout
+   * @throws IllegalStateException for the mpi backend in a JVM the launcher did not start
+   * @throws IllegalArgumentException for the mpi backend, when the job has fewer worker ranks
    */
   public MpiPoolExecutor build() {
+    int threads = threadsPerWorker > 0 ? threadsPerWorker : JobContext.threadsPerWorker();
+    PoolOptions options = new PoolOptions(threads, initializer, seed != null ? seed : JobContext.seed());
+    if (backend == Backend.MPI) {
+      return workers > 0 ? Pools.onJob(workers, options) : Pools.onJobWithAllRanks(options);
+    }
     int count = workers > 0 ? workers : JobContext.defaultWorkers();
     if (backend == Backend.LOCAL) {
-      return Pools.local(count, serializeTasks);
+      return Pools.local(count, serializeTasks, options);
     }
     Path directory = workingDirectory != null ? workingDirectory : Path.of(System.getProperty("user.dir"));
-    return Pools.spawn(new SpawnSettings(count, List.copyOf(jvmOptions), Map.copyOf(systemProperties),
-        List.copyOf(inheritedProperties), Map.copyOf(environment), directory, startTimeout));
+    Map<String, String> properties = new LinkedHashMap<>(systemProperties);
+    properties.put(JobContext.THREADS_PROPERTY, Integer.toString(threads));
+    return Pools.spawn(new SpawnSettings(count, List.copyOf(jvmOptions), Map.copyOf(properties),
+        List.copyOf(inheritedProperties), Map.copyOf(environment), directory, startTimeout), options);
+  }
+
+  /**
+   * Starts the pool as an {@link MpiPool}, in the style of Python's {@code multiprocessing.Pool}.
+   *
+   * @return the pool; the caller closes it
+   * @throws PoolStartException when spawned workers cannot be started within the start timeout
+   */
+  public MpiPool buildPool() {
+    return Pools.mpiPool(build());
+  }
+
+  /**
+   * Starts the pool as a {@link WorkerPool}, in the style of pyMOR's worker pools.
+   *
+   * @return the pool; the caller closes it
+   * @throws PoolStartException when spawned workers cannot be started within the start timeout
+   */
+  public WorkerPool buildWorkerPool() {
+    return Pools.workerPool(build());
   }
 }

@@ -88,9 +88,11 @@ public final class Bootstrap {
 
   private static int runMaster(CommunicationThread comm, Transport transport, Codec codec, String className,
       String[] programArgs) {
-    MasterAgent agent = new MasterAgent(transport, comm);
+    PoolLayout layout = PoolLayout.allRanks(transport.size(), JobContext.threadsPerWorker());
+    MasterAgent agent = new MasterAgent(transport, 0, layout, comm);
     comm.run(agent);
-    DistributedExecutor world = new DistributedExecutor(agent, codec, false, comm.finished());
+    DistributedExecutor world = new DistributedExecutor(agent, codec, false, comm.finished(), JobContext.seed());
+    JobPools.install(comm, transport, agent);
     ProgramRunner.Program program;
     MpiPoolExecutor executor = world;
     try {
@@ -118,6 +120,7 @@ public final class Bootstrap {
     if (pool != world) {
       stopWorkers(pool, transport, status);
     }
+    JobPools.endOpenPools(STOP_GRACE_SECONDS);
     stopWorkers(world, transport, status);
     watch.disarm();
     return status;
@@ -137,7 +140,7 @@ public final class Bootstrap {
       case IGNORE -> { }
       default -> throw new IllegalStateException("unknown serial policy");
     }
-    return Pools.local(1, true);
+    return Pools.local(1, true, new PoolOptions(1, null, JobContext.seed()));
   }
 
   /** Ends the pool in order after success; after a failure, cancels what is left first. */
@@ -181,7 +184,9 @@ public final class Bootstrap {
    */
   static int serveTasks(CommunicationThread comm, Transport transport, Codec codec) {
     JobContext.markWorker(transport.rank());
-    WorkerAgent agent = new WorkerAgent(transport, codec, comm, null);
+    PoolLayout layout = PoolLayout.allRanks(transport.size(), JobContext.threadsPerWorker());
+    WorkerAgent agent = new WorkerAgent(transport, 0, layout, codec, comm, null,
+        (channel, poolLayout) -> comm.run(new WorkerAgent(transport, channel, poolLayout, codec, comm, null, null)));
     // A signal means the runtime or the user is ending the job, and says so itself; only an exit
     // nobody asked for (System.exit in a task) needs explaining to the master.
     ExitWatch watch = new ExitWatch(signal -> { }, () -> {

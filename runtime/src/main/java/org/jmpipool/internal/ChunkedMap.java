@@ -133,6 +133,10 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private int automaticChunk = 1;
     private Chunk current;
     private int index;
+    /** Seeds the items' random generators, with their indexes. */
+    private final long seed;
+    /** The index of the next input to read. */
+    private long nextItem;
 
     State(DistributedExecutor executor, Codec codec, SerializableFunction<?, ?> function, Iterator<?> inputs,
         int size, MapOptions options, Runnable onClose) {
@@ -145,6 +149,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       this.onClose = onClose;
       Duration timeout = options.timeout();
       this.deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+      this.seed = options.seed() != null ? options.seed() : executor.seed();
     }
 
     /** Moves to the next value or failure; returns false at the end, or once closed. */
@@ -300,9 +305,11 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private void submit(List<Object> items, Throwable inputFailure) {
       Chunk chunk = new Chunk(this, items.size());
       chunk.localFailure = inputFailure;
-      ByteBuffer payload = Wire.EMPTY_PAYLOAD;
+      long firstItem = nextItem;
+      nextItem += items.size();
+      RefCapture.Encoded encoded = RefCapture.Encoded.NOTHING;
       if (!executor.passesDirectly()) {
-        payload = encode(chunk, items);
+        encoded = encode(chunk, items);
       }
       if (chunk.localFailure != null) {
         inputsDone = true;
@@ -311,7 +318,9 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         List<Object> sent = items.subList(0, chunk.sentItems);
         @SuppressWarnings("unchecked")
         SerializableFunction<Object, ?> fn = (SerializableFunction<Object, ?>) function;
-        TaskRecord record = new TaskRecord(TaskKind.CHUNK, payload, chunk, () -> sent.forEach(fn::apply));
+        TaskRecord record = new TaskRecord(TaskKind.CHUNK, encoded.payload(), encoded.holding(chunk),
+            () -> sent.forEach(fn::apply));
+        record.randomBase = RunningTask.randomBase(seed, firstItem);
         if (executor.passesDirectly()) {
           record.direct = () -> applyDirectly(fn, sent);
         }
@@ -333,31 +342,32 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     }
 
     /** Encodes a chunk's function and items; what cannot be encoded becomes the chunk's local failure. */
-    private ByteBuffer encode(Chunk chunk, List<Object> items) {
-      ByteBuffer payload = null;
+    private RefCapture.Encoded encode(Chunk chunk, List<Object> items) {
       try {
         StringBuilder failure = new StringBuilder();
-        payload = codec.encode("task", function, (kryo, output) -> {
+        return executor.encodeCapturing(() -> codec.encode("task", function, (kryo, output) -> {
           codec.writeFunction(kryo, output, function);
           int failedAt = Codec.writeList(kryo, output, items, failure);
           if (failedAt >= 0) {
             chunk.sentItems = failedAt;
             chunk.localFailure = new TaskSerializationException(failure.toString(), null);
           }
-        });
+        }));
       } catch (TaskSerializationException e) {
         chunk.sentItems = 0;
         chunk.localFailure = e;
+        return RefCapture.Encoded.NOTHING;
       }
-      return payload;
     }
 
     /** A chunk run on a worker thread of a local pool that does not serialize: values, then the first failure. */
     private static DirectOutcome applyDirectly(SerializableFunction<Object, ?> function, List<Object> items) {
       List<Object> values = new ArrayList<>(items.size());
-      for (Object item : items) {
+      RunningTask scope = RunningTask.onThisThread();
+      for (int i = 0; i < items.size(); i++) {
+        scope.item(i);
         try {
-          values.add(function.apply(item));
+          values.add(function.apply(items.get(i)));
         } catch (Throwable failure) {
           return new DirectOutcome(values, TaskRunner.markOrigin(failure));
         }

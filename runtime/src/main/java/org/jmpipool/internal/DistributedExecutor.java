@@ -16,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.jmpipool.BrokenPoolException;
@@ -48,12 +49,76 @@ final class DistributedExecutor implements MpiPoolExecutor {
   /** Held shared to submit, exclusively to shut down: no task slips in after shutdown. */
   private final ReentrantReadWriteLock submitLock = new ReentrantReadWriteLock();
   private final CountDownLatch terminated = new CountDownLatch(1);
+  /** Seeds the random generators of tasks that are not part of a map with their own seed. */
+  private final long seed;
+  /** Counts submitted tasks: a task's index seeds its random generator. */
+  private final AtomicLong submissions = new AtomicLong();
+  /** The stored objects of the WorkerPool built on this executor, or {@code null}. */
+  private volatile StoredObjects stored;
 
-  DistributedExecutor(MasterAgent agent, Codec codec, boolean direct, CompletableFuture<Void> transportClosed) {
+  /**
+   * Creates the executor of a pool.
+   *
+   * @param ended completes when the pool has ended (its workers stopped)
+   * @param seed the pool's random seed
+   */
+  DistributedExecutor(MasterAgent agent, Codec codec, boolean direct, CompletableFuture<Void> ended, long seed) {
     this.agent = agent;
     this.codec = codec;
     this.direct = direct;
-    transportClosed.whenComplete((ignored, failure) -> terminated.countDown());
+    this.seed = seed;
+    ended.whenComplete((ignored, failure) -> terminated.countDown());
+  }
+
+  MasterAgent agent() {
+    return agent;
+  }
+
+  Codec codec() {
+    return codec;
+  }
+
+  long seed() {
+    return seed;
+  }
+
+  /** Makes RemoteRefs of these stored objects valid in this executor's tasks. */
+  void useStoredObjects(StoredObjects objects) {
+    this.stored = objects;
+  }
+
+  /**
+   * Sends the pool's initializer to every worker, ahead of any task; a failure breaks the pool.
+   *
+   * @param initializer what to run once on each worker; its value becomes the worker's state
+   */
+  void initialize(Callable<?> initializer) {
+    for (int index = 0; index < agent.workerCount(); index++) {
+      int rank = agent.layout().rankOf(index);
+      TaskRecord.Completion outcome = new TaskRecord.Completion() {
+        @Override
+        public void onResult(ByteBuffer message, int length, long executionNanos) {
+        }
+
+        @Override
+        public void onFailure(Throwable failure) {
+          if (!(failure instanceof BrokenPoolException)) {
+            agent.initializerFailed(rank, failure);
+          }
+        }
+
+        @Override
+        public void onNotStarted() {
+        }
+      };
+      ByteBuffer payload = direct ? Wire.EMPTY_PAYLOAD : encodeTask(TaskKind.INIT, initializer, null).payload();
+      TaskRecord record = new TaskRecord(TaskKind.INIT, payload, outcome, asRunnable(initializer));
+      record.target = index;
+      if (direct) {
+        record.direct = initializer;
+      }
+      enqueue(record);
+    }
   }
 
   @Override
@@ -69,7 +134,18 @@ final class DistributedExecutor implements MpiPoolExecutor {
   @Override
   public <T> CompletableFuture<T> submit(Callable<T> task) {
     Objects.requireNonNull(task, "task");
-    return submitEncoded(TaskKind.CALL, task, null, this::decodeValue, task::call);
+    return submitEncoded(TaskKind.CALL, task, null, this::decodeValue, task::call, -1);
+  }
+
+  /**
+   * Submits a task that only the given worker may run.
+   *
+   * @param workerIndex the worker, from 0
+   */
+  <T> CompletableFuture<T> submitTo(int workerIndex, Callable<T> task) {
+    Objects.requireNonNull(task, "task");
+    Objects.checkIndex(workerIndex, agent.workerCount());
+    return submitEncoded(TaskKind.CALL, task, null, this::decodeValue, task::call, workerIndex);
   }
 
   @Override
@@ -93,13 +169,13 @@ final class DistributedExecutor implements MpiPoolExecutor {
     return submitEncoded(TaskKind.RUN, task, null, (record, message, length) -> result, () -> {
       task.run();
       return null;
-    });
+    }, -1);
   }
 
   @Override
   public <T, R> CompletableFuture<R> submit(SerializableFunction<? super T, ? extends R> function, T argument) {
     Objects.requireNonNull(function, "function");
-    return submitEncoded(TaskKind.APPLY, function, argument, this::decodeValue, () -> function.apply(argument));
+    return submitEncoded(TaskKind.APPLY, function, argument, this::decodeValue, () -> function.apply(argument), -1);
   }
 
   @Override
@@ -150,25 +226,35 @@ final class DistributedExecutor implements MpiPoolExecutor {
    * own future.
    */
   private <T> CompletableFuture<T> submitEncoded(TaskKind kind, Object task, Object argument,
-      TaskFuture.Decoder<T> decoder, Callable<?> runLocally) {
+      TaskFuture.Decoder<T> decoder, Callable<?> runLocally, int target) {
     rejectIfShutdown();
     TaskFuture<T> future = new TaskFuture<>(this, decoder);
-    ByteBuffer payload = Wire.EMPTY_PAYLOAD;
+    RefCapture.Encoded encoded = RefCapture.Encoded.NOTHING;
     if (!direct) {
       try {
-        payload = encodeTask(kind, task, argument);
+        encoded = encodeTask(kind, task, argument);
       } catch (TaskSerializationException e) {
         future.completeExceptionally(e);
         return future;
       }
     }
-    TaskRecord record = new TaskRecord(kind, payload, future, asRunnable(runLocally));
+    TaskRecord record = new TaskRecord(kind, encoded.payload(), encoded.holding(future), asRunnable(runLocally));
+    record.target = target;
+    record.randomBase = RunningTask.randomBase(seed, submissions.getAndIncrement());
     if (direct) {
       record.direct = runLocally;
     }
     future.attach(record);
     enqueue(record);
     return future;
+  }
+
+  /**
+   * Encodes a task's parts on the calling thread, noting the RemoteRefs they contain: those stay
+   * stored until the task ends.
+   */
+  RefCapture.Encoded encodeCapturing(java.util.function.Supplier<ByteBuffer> encoding) {
+    return RefCapture.encode(stored, encoding);
   }
 
   /** Queues an encoded task. */
@@ -182,14 +268,14 @@ final class DistributedExecutor implements MpiPoolExecutor {
     }
   }
 
-  private ByteBuffer encodeTask(TaskKind kind, Object task, Object argument) {
+  private RefCapture.Encoded encodeTask(TaskKind kind, Object task, Object argument) {
     if (kind == TaskKind.APPLY) {
-      return codec.encode("task", task, (kryo, output) -> {
+      return encodeCapturing(() -> codec.encode("task", task, (kryo, output) -> {
         codec.writeFunction(kryo, output, task);
         Codec.writePart(kryo, output, "argument", argument);
-      });
+      }));
     }
-    return codec.encode("task", task, (kryo, output) -> Codec.writePart(kryo, output, "task", task));
+    return encodeCapturing(() -> codec.encode("task", task, (kryo, output) -> Codec.writePart(kryo, output, "task", task)));
   }
 
   @SuppressWarnings("unchecked")
@@ -224,7 +310,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
     }
   }
 
-  private void rejectIfShutdown() {
+  void rejectIfShutdown() {
     BrokenPoolException broken = agent.broken();
     if (broken != null) {
       throw new BrokenPoolException(broken.getMessage(), broken.workerRank(), broken.getCause());

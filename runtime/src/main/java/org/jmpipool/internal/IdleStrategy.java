@@ -23,11 +23,16 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class IdleStrategy {
 
-  /** What a thread with nothing to do right now waits for. */
+  /** What a thread with nothing to do right now waits for; later constants are more urgent. */
   enum Expecting {
-    MESSAGE,
     LOCAL_EVENT,
+    MESSAGE,
     SEND_PROGRESS
+  }
+
+  /** Of what two agents of one thread wait for, the one that needs the more attentive idling. */
+  static Expecting mostUrgent(Expecting first, Expecting second) {
+    return first.compareTo(second) >= 0 ? first : second;
   }
 
   private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);

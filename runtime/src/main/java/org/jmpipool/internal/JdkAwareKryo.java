@@ -11,6 +11,7 @@ import com.esotericsoftware.kryo.kryo5.serializers.MapSerializer;
 import com.esotericsoftware.kryo.kryo5.objenesis.strategy.StdInstantiatorStrategy;
 import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
 import java.io.Serializable;
+import org.jmpipool.RemoteRef;
 
 /**
  * Kryo set up for arbitrary user objects: no registration (class names are written), references
@@ -36,6 +37,7 @@ final class JdkAwareKryo extends Kryo {
     register(Object[].class);
     register(Class.class);
     register(ClosureSerializer.Closure.class, new ClosureSerializer());
+    addDefaultSerializer(RemoteRef.class, new StoredObjects.RefSerializer());
   }
 
   /** Records that an exception interrupted this instance mid-way, so it must not be reused. */

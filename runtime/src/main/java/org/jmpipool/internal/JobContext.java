@@ -27,6 +27,12 @@ public final class JobContext {
   public static final String SERIAL_PROPERTY = "jmpipool.serial";
   /** The environment variable choosing the serial policy. */
   public static final String SERIAL_VARIABLE = "JMPIPOOL_SERIAL";
+  /** The system property giving the number of task threads of each worker (the launcher's --threads-per-rank). */
+  public static final String THREADS_PROPERTY = "jmpipool.threads";
+  /** The environment variable giving the number of task threads of each worker. */
+  public static final String THREADS_VARIABLE = "JMPIPOOL_THREADS";
+  /** The system property giving the default random seed of pools. */
+  public static final String SEED_PROPERTY = "jmpipool.seed";
   /** How long the workers of a default spawned pool may take to start. */
   public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -167,18 +173,43 @@ public final class JobContext {
 
   /** The number of workers of default embedded pools: from the property or environment, else one per core. */
   public static int defaultWorkers() {
-    String value = setting(WORKERS_PROPERTY, WORKERS_VARIABLE);
-    if (value == null) {
-      return Runtime.getRuntime().availableProcessors();
+    return positiveSetting(WORKERS_PROPERTY, WORKERS_VARIABLE, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** The number of task threads of each worker, unless a pool sets it: from the property or environment, else 1. */
+  public static int threadsPerWorker() {
+    return positiveSetting(THREADS_PROPERTY, THREADS_VARIABLE, 1);
+  }
+
+  /**
+   * The random seed of a pool that sets none: {@code jmpipool.seed} when set (so that a whole
+   * run can be repeated), else a new random one.
+   */
+  public static long seed() {
+    String value = System.getProperty(SEED_PROPERTY);
+    if (value == null || value.isBlank()) {
+      return java.util.concurrent.ThreadLocalRandom.current().nextLong();
     }
     try {
-      int workers = Integer.parseInt(value.trim());
-      if (workers < 1) {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(SEED_PROPERTY + " must be a whole number, not '" + value + "'");
+    }
+  }
+
+  private static int positiveSetting(String property, String variable, int otherwise) {
+    String value = setting(property, variable);
+    if (value == null) {
+      return otherwise;
+    }
+    try {
+      int number = Integer.parseInt(value.trim());
+      if (number < 1) {
         throw new NumberFormatException();
       }
-      return workers;
+      return number;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(WORKERS_PROPERTY + " must be a whole number of at least 1, not '" + value + "'");
+      throw new IllegalArgumentException(property + " must be a whole number of at least 1, not '" + value + "'");
     }
   }
 

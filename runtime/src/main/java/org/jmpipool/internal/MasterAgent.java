@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.jmpipool.BrokenPoolException;
 import org.jmpipool.internal.transport.Transport;
@@ -17,29 +18,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master's communication loop: takes submitted tasks, hands them to workers with free
- * credit (several per worker, batched into one message per worker and pass), matches results to
- * tasks by id, and stops the workers once the executor is shut down and idle.
+ * The master's communication loop for one pool: takes submitted tasks, hands them to workers
+ * with free credit (several per worker, batched into one message per worker and pass), matches
+ * results to tasks by id, and stops the workers once the executor is shut down and idle.
  *
  * <p>Each worker's credit (tasks it may hold) follows the measured task time: enough tasks to
- * cover a round trip, so that a worker never waits for the next task, and no more, so that long
- * tasks stay balanced across workers.
+ * cover a round trip for each of its task threads, so that no thread waits for the next task,
+ * and no more, so that long tasks stay balanced across workers. Tasks meant for one worker (an
+ * initializer, {@code WorkerPool.applyOn}) wait in that worker's own queue and go first,
+ * regardless of credit.
+ *
+ * <p>A pool breaks in one of two ways. A worker that ends unexpectedly takes the whole pool with
+ * it (its tasks are lost, and MPI may no longer deliver): everything fails and the transport is
+ * aborted. An initializer that fails leaves the workers running: everything fails, and the
+ * workers are told to drop their tasks and stop, as in an orderly end.
  */
 final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(MasterAgent.class);
   private static final int MAX_MESSAGES_PER_PASS = 64;
-  /** A worker holds tasks worth about this much work, so a round trip never starves it. */
+  /** A worker holds tasks worth about this much work per task thread, so a round trip never starves it. */
   private static final long CREDIT_COVER_NANOS = 1_000_000;
   private static final int MIN_CREDIT = 2;
   private static final int MAX_CREDIT = 1024;
   /** Stop adding tasks to a worker's batch beyond this size; the rest go in the next message. */
   private static final int MAX_BATCH_BYTES = 1 << 20;
+  /** How long a pool broken by its initializer waits for its workers to stop before it counts as ended. */
+  private static final long BROKEN_STOP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final Transport transport;
+  private final int channel;
+  private final PoolLayout layout;
   private volatile boolean shutdown;
-  /** Set once a worker ended unexpectedly: the pool then fails everything it holds or gets. */
+  /** Set once the pool broke: it then fails everything it holds or gets. */
   private volatile BrokenPoolException broken;
+  /** Whether the pool broke with its workers still running (they are then stopped in order). */
+  private boolean brokenSoftly;
+  private long brokenAt;
   private final ConcurrentLinkedQueue<TaskRecord> submissions = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
   private final ArrayDeque<TaskRecord> waiting = new ArrayDeque<>();
@@ -57,21 +72,26 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private static final class WorkerLink {
     final int rank;
     final Outbox outbox;
+    final int threads;
+    /** Tasks for this worker only, sent before any other. */
+    final ArrayDeque<TaskRecord> pinned = new ArrayDeque<>();
     int holding;
     /** Moving average of the time per task, or -1 before the first result. */
     private double averageNanos = -1;
     /** How many tasks the worker may hold; follows {@link #averageNanos}. */
-    int credit = MIN_CREDIT;
+    int credit;
 
-    WorkerLink(int rank) {
+    WorkerLink(int rank, int channel, int threads) {
       this.rank = rank;
-      this.outbox = new Outbox(rank);
+      this.outbox = new Outbox(rank, channel);
+      this.threads = threads;
+      this.credit = MIN_CREDIT * threads;
     }
 
     void observe(long executionNanos) {
       averageNanos = averageNanos < 0 ? executionNanos : 0.8 * averageNanos + 0.2 * executionNanos;
       double cover = CREDIT_COVER_NANOS / Math.max(averageNanos, 1.0);
-      credit = (int) Math.max(MIN_CREDIT, Math.min(MAX_CREDIT, Math.ceil(cover) + 1));
+      credit = (int) Math.max(MIN_CREDIT, Math.min(MAX_CREDIT, Math.ceil(cover) + 1)) * threads;
     }
   }
 
@@ -86,17 +106,30 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     }
   }
 
-  MasterAgent(Transport transport, Thread thread) {
+  /**
+   * Creates the agent.
+   *
+   * @param channel the pool's channel
+   * @param layout the pool's workers
+   * @param thread the communication thread, unparked when work arrives
+   */
+  MasterAgent(Transport transport, int channel, PoolLayout layout, Thread thread) {
     this.transport = transport;
+    this.channel = channel;
+    this.layout = layout;
     this.thread = thread;
-    this.workers = new WorkerLink[transport.size() - 1];
+    this.workers = new WorkerLink[layout.workers()];
     for (int i = 0; i < workers.length; i++) {
-      workers[i] = new WorkerLink(i + 1);
+      workers[i] = new WorkerLink(layout.rankOf(i), channel, layout.threadsPerWorker());
     }
   }
 
   int workerCount() {
     return workers.length;
+  }
+
+  PoolLayout layout() {
+    return layout;
   }
 
   /** Returns the record of a task some worker holds, or {@code null}; any thread. */
@@ -143,13 +176,13 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     if (broken == null && stoppedWorkers < workers.length) {
       Transport.LostPeer lost = transport.lostPeer();
       if (lost != null) {
-        breakPool(lost.rank(), lost.description());
+        breakPool(lost.rank(), lost.description(), null, false);
         return 1;
       }
     }
     int work = runCommands();
     work += takeSubmissions();
-    for (int i = 0; i < MAX_MESSAGES_PER_PASS && transport.receive(this); i++) {
+    for (int i = 0; i < MAX_MESSAGES_PER_PASS && transport.receive(channel, this); i++) {
       work++;
     }
     work += dispatch();
@@ -160,7 +193,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   @Override
   public boolean done() {
-    if (broken != null) {
+    if (broken != null && (!brokenSoftly || System.nanoTime() - brokenAt > BROKEN_STOP_GRACE_NANOS)) {
       return true;
     }
     if (!stopSent || stoppedWorkers < workers.length) {
@@ -204,7 +237,11 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     int count = 0;
     TaskRecord record;
     while ((record = submissions.poll()) != null) {
-      waiting.add(record);
+      if (record.target >= 0) {
+        workers[record.target].pinned.add(record);
+      } else {
+        waiting.add(record);
+      }
       count++;
     }
     return count;
@@ -217,24 +254,33 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
    */
   private int dispatch() {
     int sent = 0;
+    for (WorkerLink worker : workers) {
+      TaskRecord record;
+      while ((record = worker.pinned.poll()) != null) {
+        sent += send(record, worker);
+      }
+    }
     while (!waiting.isEmpty()) {
       WorkerLink worker = leastLoadedWithCredit();
       if (worker == null) {
         break;
       }
-      TaskRecord record = waiting.poll();
-      if (record.cancelled) {
-        continue;
-      }
-      record.id = nextId++;
-      record.worker = worker.rank;
-      held.put(record.id, record);
-      worker.holding++;
-      worker.outbox.append(Wire.TASK, record.kind.flags(), record.id, 0, record.payload);
-      record.payload = null;
-      sent++;
+      sent += send(waiting.poll(), worker);
     }
     return sent;
+  }
+
+  private int send(TaskRecord record, WorkerLink worker) {
+    if (record.cancelled) {
+      return 0;
+    }
+    record.id = nextId++;
+    record.worker = worker.rank;
+    held.put(record.id, record);
+    worker.holding++;
+    worker.outbox.append(Wire.TASK, record.kind.flags(), record.id, record.randomBase, record.payload);
+    record.payload = null;
+    return 1;
   }
 
   private WorkerLink leastLoadedWithCredit() {
@@ -261,13 +307,70 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   private void stopWorkersWhenIdle() {
     if (!stopSent && shutdown && submissions.isEmpty() && waiting.isEmpty()
-        && held.isEmpty() && commands.isEmpty()) {
-      for (WorkerLink worker : workers) {
-        worker.outbox.append(Wire.STOP, (byte) 0, 0, 0);
-      }
-      stopSent = true;
-      flush();
+        && held.isEmpty() && commands.isEmpty() && noPinnedTasks()) {
+      sendStop();
     }
+  }
+
+  private boolean noPinnedTasks() {
+    for (WorkerLink worker : workers) {
+      if (!worker.pinned.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void sendStop() {
+    for (WorkerLink worker : workers) {
+      worker.outbox.append(Wire.STOP, (byte) 0, 0, 0);
+    }
+    stopSent = true;
+    flush();
+  }
+
+  /**
+   * Stores an object on every worker: sent to a few, which forward it along the broadcast tree.
+   * Any thread; frames already queued for a worker reach it first.
+   *
+   * @param id the object's {@code RemoteRef} number
+   * @param encoded the object's encoding
+   */
+  void storeEverywhere(long id, ByteBuffer encoded) {
+    execute(() -> {
+      for (int target : layout.broadcastTargets(0)) {
+        workers[target].outbox.append(Wire.STORE, (byte) 1, id, 0, encoded);
+      }
+    });
+  }
+
+  /** Stores an object on one worker; any thread. */
+  void storeOn(int workerIndex, long id, ByteBuffer encoded) {
+    execute(() -> workers[workerIndex].outbox.append(Wire.STORE, (byte) 0, id, 0, encoded));
+  }
+
+  /**
+   * Asks the workers of a new pool, on this pool's channel 0, to serve it on its own channel;
+   * any thread.
+   */
+  void openPool(int poolChannel, PoolLayout poolLayout) {
+    ByteBuffer encoded = ByteBuffer.wrap(poolLayout.encode());
+    execute(() -> {
+      for (int rank : poolLayout.members()) {
+        workers[layout.indexOf(rank)].outbox.append(Wire.OPEN, (byte) 0, poolChannel, 0, encoded);
+      }
+    });
+  }
+
+  /** Drops an object on every worker; any thread. */
+  void free(long id) {
+    execute(() -> {
+      if (broken == null && !stopSent) {
+        for (WorkerLink worker : workers) {
+          worker.outbox.append(Wire.FREE, (byte) 0, id, 0);
+        }
+      }
+    });
   }
 
   @Override
@@ -308,7 +411,8 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       }
       case Wire.STOPPED -> stoppedWorkers++;
       case Wire.WORKER_EXITING -> breakPool(source,
-          "worker rank " + source + " is exiting (" + new String(Wire.payload(message, length), StandardCharsets.UTF_8) + ")");
+          "worker rank " + source + " is exiting (" + new String(Wire.payload(message, length), StandardCharsets.UTF_8) + ")",
+          null, false);
       default -> throw new IllegalStateException("unexpected frame type " + type + " from rank " + source);
     }
   }
@@ -316,6 +420,10 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private TaskRecord release(long id, long executionNanos) {
     TaskRecord record = held.remove(id);
     if (record == null) {
+      if (broken != null) {
+        // Failed already when the pool broke; the worker answers as it drops its tasks.
+        return null;
+      }
       throw new IllegalStateException("rank " + source + " answered task " + id + ", which it does not hold");
     }
     WorkerLink worker = workers[record.worker - 1];
@@ -347,13 +455,12 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     execute(() -> {
       takeSubmissions();
       List<Runnable> notStarted = new ArrayList<>();
-      for (TaskRecord record : waiting) {
+      for (TaskRecord record : unsentTasks()) {
         if (!record.cancelled) {
           notStarted.add(record.original);
           record.completion.onNotStarted();
         }
       }
-      waiting.clear();
       onMaster.complete(List.copyOf(notStarted));
       if (cancelAll != null) {
         everywhere.complete(notStarted);
@@ -391,22 +498,55 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   }
 
   /**
-   * A worker ended, or is ending, on its own: its tasks are lost, and the others' results may
-   * never come (a spawned pool's workers are ended together). Everything held fails, and the
-   * pool ends: in a launched job the whole job, in an embedded pool only its workers.
+   * The pool's initializer failed on a worker; communication thread. The pool breaks, softly:
+   * the workers are alive, so they are told to drop their tasks and stop.
    */
-  private void breakPool(int workerRank, String what) {
-    List<Long> tasks = heldTasksByWorker().getOrDefault(workerRank, List.of());
-    String message = what + " while holding tasks " + tasks + "; the pool is broken";
+  void initializerFailed(int workerRank, Throwable failure) {
+    breakPool(workerRank, "the initializer failed on worker rank " + workerRank + ": " + failure, failure, true);
+  }
+
+  /** Takes the tasks not yet sent to any worker out of the queues. */
+  private List<TaskRecord> unsentTasks() {
+    List<TaskRecord> unsent = new ArrayList<>(waiting);
+    waiting.clear();
+    for (WorkerLink worker : workers) {
+      unsent.addAll(worker.pinned);
+      worker.pinned.clear();
+    }
+    return unsent;
+  }
+
+  /**
+   * The pool can run no more tasks. Everything held fails. After a worker ended, or is ending,
+   * on its own, its tasks are lost and the others' results may never come (a spawned pool's
+   * workers are ended together): the pool ends at once, in a launched job the whole job, in an
+   * embedded pool only its workers. After a soft break the workers stop in order.
+   */
+  private void breakPool(int workerRank, String what, Throwable cause, boolean soft) {
+    if (broken != null) {
+      return;
+    }
+    String message = soft ? what + "; the pool is broken"
+        : what + " while holding tasks " + heldTasksByWorker().getOrDefault(workerRank, List.of())
+            + "; the pool is broken";
     LOG.error("jmpipool: {}", message);
-    broken = new BrokenPoolException(message, workerRank, null);
+    broken = new BrokenPoolException(message, workerRank, cause);
+    brokenSoftly = soft;
+    brokenAt = System.nanoTime();
     shutdown = true;
     failAll(broken);
     if (cancelAll != null) {
       cancelAll.done.complete(cancelAll.notStarted);
       cancelAll = null;
     }
-    transport.abort(1);
+    if (!soft) {
+      transport.abort(1);
+    } else if (!stopSent) {
+      for (WorkerLink worker : workers) {
+        worker.outbox.append(Wire.CANCEL_ALL, (byte) 1, 0, 0);
+      }
+      sendStop();
+    }
   }
 
   private void failSubmissions(Throwable failure) {
@@ -418,13 +558,16 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   private void failAll(Throwable failure) {
     failSubmissions(failure);
-    for (TaskRecord record : waiting) {
+    for (TaskRecord record : unsentTasks()) {
       record.completion.onFailure(failure);
     }
-    waiting.clear();
-    for (TaskRecord record : held.values()) {
-      record.completion.onFailure(failure);
-    }
+    List<TaskRecord> wasHeld = new ArrayList<>(held.values());
     held.clear();
+    for (WorkerLink worker : workers) {
+      worker.holding = 0;
+    }
+    for (TaskRecord record : wasHeld) {
+      record.completion.onFailure(failure);
+    }
   }
 }

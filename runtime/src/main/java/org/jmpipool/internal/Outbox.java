@@ -6,7 +6,7 @@ import java.util.ArrayDeque;
 import org.jmpipool.internal.transport.Transport;
 
 /**
- * The messages going to one rank. Frames are appended to an open batch in a direct buffer, so
+ * The messages going to one rank on one channel. Frames are appended to an open batch in a direct buffer, so
  * that many small frames travel as one message; a large payload made by {@link Wire#payloadOf}
  * travels as a message of its own, straight from its buffer, after the batch before it.
  * {@link #flush(Transport)} sends without waiting; buffers are kept until their send completes,
@@ -19,6 +19,7 @@ final class Outbox {
   private static final int MAX_RETAINED_CAPACITY = 4 * 1024 * 1024;
 
   private final int destination;
+  private final int channel;
   private final ArrayDeque<Message> ready = new ArrayDeque<>();
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   private final ArrayDeque<ByteBuffer> spare = new ArrayDeque<>();
@@ -32,8 +33,9 @@ final class Outbox {
   private record InFlight(Transport.PendingSend send, Message message) {
   }
 
-  Outbox(int destination) {
+  Outbox(int destination, int channel) {
     this.destination = destination;
+    this.channel = channel;
   }
 
   /** Returns the number of bytes appended and not yet sent. */
@@ -86,7 +88,7 @@ final class Outbox {
     }
     Message message;
     while ((message = ready.poll()) != null) {
-      inFlight.add(new InFlight(transport.send(destination, message.buffer(), message.length()), message));
+      inFlight.add(new InFlight(transport.send(destination, channel, message.buffer(), message.length()), message));
     }
     readyBytes = 0;
     return true;

@@ -7,7 +7,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongFunction;
+import org.jmpipool.MpiPool;
 import org.jmpipool.MpiPoolExecutor;
+import org.jmpipool.WorkerPool;
 import org.jmpipool.PoolStartException;
 import org.jmpipool.internal.transport.InProcessNetwork;
 import org.jmpipool.internal.transport.MpiTransport;
@@ -22,22 +24,24 @@ public final class Pools {
 
   /**
    * Starts a local pool: a master and {@code workers} workers, each with its communication and
-   * task thread, over an {@link InProcessNetwork}. The same agents as in an MPI job run it.
+   * task threads, over an {@link InProcessNetwork}. The same agents as in an MPI job run it.
    *
    * @param workers the number of workers
    * @param serializeTasks whether tasks and results travel as bytes, as over MPI
+   * @param options threads per worker, initializer, seed
    * @return the executor
    */
-  public static MpiPoolExecutor local(int workers, boolean serializeTasks) {
+  public static MpiPoolExecutor local(int workers, boolean serializeTasks, PoolOptions options) {
     if (workers < 1) {
       throw new IllegalArgumentException("a local pool needs at least 1 worker, not " + workers);
     }
     InProcessNetwork network = new InProcessNetwork(workers + 1);
     String host = localHost();
+    PoolLayout layout = PoolLayout.allRanks(workers + 1, options.threadsPerWorker());
     CommunicationThread masterThread = new CommunicationThread("jmpipool-local-master",
         () -> network.endpoint(0, host));
     masterThread.start();
-    MasterAgent master = new MasterAgent(masterThread.opened().join(), masterThread);
+    MasterAgent master = new MasterAgent(masterThread.opened().join(), 0, layout, masterThread);
     LongFunction<TaskRecord> directTasks = serializeTasks ? null : master::heldTask;
     Codec codec = new Codec();
     for (int rank = 1; rank <= workers; rank++) {
@@ -45,20 +49,73 @@ public final class Pools {
       CommunicationThread thread = new CommunicationThread("jmpipool-local-worker-" + rank,
           () -> network.endpoint(workerRank, host));
       thread.start();
-      thread.run(new WorkerAgent(thread.opened().join(), codec, thread, directTasks));
+      thread.run(new WorkerAgent(thread.opened().join(), 0, layout, codec, thread, directTasks, null));
     }
     masterThread.run(master);
-    return new DistributedExecutor(master, codec, !serializeTasks, masterThread.finished());
+    return started(new DistributedExecutor(master, codec, !serializeTasks, masterThread.finished(), options.seed()),
+        options);
+  }
+
+  /**
+   * Opens a pool on the first {@code workers} worker ranks of the launched job this JVM is the
+   * master of, on its own channel.
+   *
+   * @throws IllegalStateException outside a launched job's master
+   * @throws IllegalArgumentException when the job has fewer worker ranks
+   */
+  public static MpiPoolExecutor onJob(int workers, PoolOptions options) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("a pool needs at least 1 worker, not " + workers);
+    }
+    return started(JobPools.open(workers, options), options);
+  }
+
+  /** Opens a pool on every worker rank of the launched job this JVM is the master of. */
+  public static MpiPoolExecutor onJobWithAllRanks(PoolOptions options) {
+    return started(JobPools.open(-1, options), options);
+  }
+
+  /**
+   * Makes a {@link MpiPool} of a pool built by this class.
+   *
+   * @param executor the pool's executor
+   * @return the pool; closing it closes the executor
+   */
+  public static MpiPool mpiPool(MpiPoolExecutor executor) {
+    return new ProcessPool((DistributedExecutor) executor);
+  }
+
+  /**
+   * Makes a {@link WorkerPool} of a pool built by this class.
+   *
+   * @param executor the pool's executor
+   * @return the pool; closing it closes the executor
+   */
+  public static WorkerPool workerPool(MpiPoolExecutor executor) {
+    return new StoringWorkerPool((DistributedExecutor) executor);
+  }
+
+  /** Returns whether this JVM is the master of a launched job, whose ranks can serve further pools. */
+  public static boolean onJobAvailable() {
+    return JobPools.available();
+  }
+
+  private static DistributedExecutor started(DistributedExecutor executor, PoolOptions options) {
+    if (options.initializer() != null) {
+      executor.initialize(options.initializer());
+    }
+    return executor;
   }
 
   /**
    * Starts a pool of worker processes spawned through MPI from this JVM.
    *
    * @param settings the workers and how to start them
+   * @param options threads per worker (passed to the workers as {@code jmpipool.threads}), initializer, seed
    * @return the executor
    * @throws PoolStartException when the workers cannot be started within the start timeout
    */
-  public static MpiPoolExecutor spawn(SpawnSettings settings) {
+  public static MpiPoolExecutor spawn(SpawnSettings settings, PoolOptions options) {
     if (settings.workers() < 1) {
       throw new IllegalArgumentException("a spawned pool needs at least 1 worker, not " + settings.workers());
     }
@@ -91,12 +148,13 @@ public final class Pools {
       Thread.currentThread().interrupt();
       throw new PoolStartException("interrupted while starting spawned workers", e);
     }
-    MasterAgent master = new MasterAgent(transport, thread);
+    MasterAgent master = new MasterAgent(transport, 0, PoolLayout.allRanks(transport.size(), options.threadsPerWorker()),
+        thread);
     thread.run(master);
-    DistributedExecutor executor = new DistributedExecutor(master, new Codec(), false, thread.finished());
+    DistributedExecutor executor = new DistributedExecutor(master, new Codec(), false, thread.finished(), options.seed());
     Runnable cancelCloseAtExit = MpiTransport.beforeFinalizing(() -> closeAtExit(executor));
     thread.finished().whenComplete((ignored, failure) -> cancelCloseAtExit.run());
-    return executor;
+    return started(executor, options);
   }
 
   /** A spawned pool still open when the JVM exits is ended before MPI is finalized. */

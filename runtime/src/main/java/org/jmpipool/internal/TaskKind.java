@@ -9,7 +9,12 @@ enum TaskKind {
   /** A function and its argument; the result is the function's value. */
   APPLY,
   /** A function and a chunk of inputs; the result is the list of values, possibly cut by a failure. */
-  CHUNK;
+  CHUNK,
+  /**
+   * A pool's initializer, a {@link java.util.concurrent.Callable}: runs first on its worker, its
+   * value kept as the worker's state; the result carries nothing.
+   */
+  INIT;
 
   private static final TaskKind[] VALUES = values();
 

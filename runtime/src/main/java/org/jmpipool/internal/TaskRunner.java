@@ -13,31 +13,36 @@ import org.jmpipool.TaskContext;
 import org.jmpipool.TaskSerializationException;
 
 /**
- * The thread that runs a worker's tasks: decodes a task, runs it, encodes its result or its
- * failure, and hands it back to the communication thread. Whatever a task throws, errors
- * included, becomes that task's failure.
+ * The threads that run a worker's tasks: each takes the next queued task, decodes it, runs it,
+ * encodes its result or its failure, and hands it back to the communication thread. Whatever a
+ * task throws, errors included, becomes that task's failure.
  */
-final class TaskRunner extends Thread {
+final class TaskRunner {
 
   /** After a task, poll this long (spinning, then yielding) before blocking: the next task is often on its way. */
   private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
   private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
-  private static final WorkerTask STOP = new WorkerTask(-1, TaskKind.RUN, null);
+  private static final WorkerTask STOP = new WorkerTask(-1, TaskKind.RUN, 0, null);
 
   private final Codec codec;
-  private final RunningTask.WorkerContext context;
+  private final WorkerContext context;
   private final Consumer<WorkerTask> onFinished;
   private final LinkedBlockingQueue<WorkerTask> queue = new LinkedBlockingQueue<>();
-  /** Guards {@link #current} so that an interrupt never reaches the task after the intended one. */
-  private final Object runningLock = new Object();
-  private WorkerTask current;
+  private final List<Thread> threads = new ArrayList<>();
 
-  TaskRunner(Codec codec, RunningTask.WorkerContext context, Consumer<WorkerTask> onFinished, String name) {
-    super(name);
+  TaskRunner(Codec codec, WorkerContext context, Consumer<WorkerTask> onFinished, String name, int threadCount) {
     this.codec = codec;
     this.context = context;
     this.onFinished = onFinished;
-    setDaemon(true);
+    for (int i = 0; i < threadCount; i++) {
+      Thread thread = new Thread(this::runTasks, threadCount == 1 ? name : name + "-" + (i + 1));
+      thread.setDaemon(true);
+      threads.add(thread);
+    }
+  }
+
+  void start() {
+    threads.forEach(Thread::start);
   }
 
   void queue(WorkerTask task) {
@@ -45,33 +50,28 @@ final class TaskRunner extends Thread {
   }
 
   void shutdown() {
-    queue.add(STOP);
+    threads.forEach(thread -> queue.add(STOP));
   }
 
   void interruptIfRunning(WorkerTask task) {
-    synchronized (runningLock) {
-      if (current == task) {
-        interrupt();
-      }
-    }
+    task.interruptIfRunning();
   }
 
-  @Override
-  public void run() {
+  private void runTasks() {
     RunningTask.bind(context);
+    RunningTask scope = RunningTask.onThisThread();
     try {
       WorkerTask task;
       while ((task = next()) != STOP) {
-        synchronized (runningLock) {
-          if (!task.start()) {
-            continue;
-          }
-          current = task;
+        if (!task.start()) {
+          continue;
         }
-        execute(task);
-        synchronized (runningLock) {
-          current = null;
-          Thread.interrupted();
+        scope.begin(task.randomBase);
+        try {
+          execute(task);
+        } finally {
+          scope.end();
+          task.finishRunning();
         }
         onFinished.accept(task);
       }
@@ -116,10 +116,14 @@ final class TaskRunner extends Thread {
         }
         case APPLY -> apply(payload);
         case CHUNK -> applyToChunk(payload);
+        case INIT -> {
+          context.state = ((Callable<?>) decodeOne(payload)).call();
+          yield Wire.EMPTY_PAYLOAD;
+        }
       };
       task.resultType = Wire.RESULT;
     } catch (Throwable failure) {
-      task.result = ByteBuffer.wrap(ThrowableCodec.encode(failure, context.rank(), context.host()));
+      task.result = ByteBuffer.wrap(ThrowableCodec.encode(failure, context.rank, context.host));
       task.resultType = Wire.FAILED;
     }
     task.executionNanos = System.nanoTime() - start;
@@ -128,7 +132,12 @@ final class TaskRunner extends Thread {
   /** Runs a task handed over as an object; its outcome stays in the master's record of it. */
   private void executeDirectly(WorkerTask task) {
     try {
-      task.direct.directValue = task.direct.direct.call();
+      Object value = task.direct.direct.call();
+      if (task.kind == TaskKind.INIT) {
+        context.state = value;
+        value = null;
+      }
+      task.direct.directValue = value;
       task.resultType = Wire.RESULT;
     } catch (Throwable failure) {
       task.direct.directFailure = markOrigin(failure);
@@ -176,9 +185,11 @@ final class TaskRunner extends Thread {
     List<Object> items = (List<Object>) parts[1];
     List<Object> values = new ArrayList<>(items.size());
     Throwable taskFailure = null;
-    for (Object item : items) {
+    RunningTask scope = RunningTask.onThisThread();
+    for (int i = 0; i < items.size(); i++) {
+      scope.item(i);
       try {
-        values.add(function.apply(item));
+        values.add(function.apply(items.get(i)));
       } catch (Throwable t) {
         taskFailure = t;
         break;
@@ -193,7 +204,7 @@ final class TaskRunner extends Thread {
       }
       output.writeBoolean(first != null);
       if (first != null) {
-        byte[] encoded = ThrowableCodec.encode(first, context.rank(), context.host());
+        byte[] encoded = ThrowableCodec.encode(first, context.rank, context.host);
         output.writeInt(encoded.length);
         output.writeBytes(encoded);
       }

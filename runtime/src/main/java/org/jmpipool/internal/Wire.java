@@ -17,6 +17,7 @@ final class Wire {
    */
   static final int LARGE_PAYLOAD = 64 * 1024;
   static final ByteBuffer EMPTY_PAYLOAD = ByteBuffer.allocate(0);
+  static final byte[] EMPTY_BYTES = new byte[0];
 
   // Master to worker.
   /** A task: flags = {@link TaskKind} ordinal, payload = the encoded task. */
@@ -27,6 +28,19 @@ final class Wire {
   static final byte CANCEL_ALL = 3;
   /** No more tasks will come: answer {@link #STOPPED} and end. */
   static final byte STOP = 4;
+  /**
+   * On the job's channel 0: serve a new pool on channel {@code id}; payload = its
+   * {@link PoolLayout}.
+   */
+  static final byte OPEN = 5;
+  /**
+   * Keep an object for the pool's {@code RemoteRef} {@code id}; payload = its encoding; flags =
+   * 1 to forward it along the broadcast tree ({@link PoolLayout#broadcastTargets}). Also sent
+   * worker to worker.
+   */
+  static final byte STORE = 6;
+  /** Drop the object of {@code RemoteRef} {@code id}. */
+  static final byte FREE = 7;
 
   // Worker to master.
   /** A result: aux = execution nanoseconds, payload = the encoded result. */
@@ -41,6 +55,10 @@ final class Wire {
   static final byte WORKER_EXITING = 15;
   /** Answer to {@link #STOP}: the worker is about to finish MPI. */
   static final byte STOPPED = 16;
+
+  // Worker to worker.
+  /** A frame of a group of parallel tasks: flags = its kind ({@link WorkerGroup}), aux = its generation. */
+  static final byte GROUP = 21;
 
   private Wire() {
   }

@@ -2,7 +2,9 @@ package org.jmpipool.internal;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -12,8 +14,12 @@ import java.util.function.LongFunction;
 import org.jmpipool.internal.transport.Transport;
 
 /**
- * A worker's communication loop: receives task batches from the master, queues the tasks for
- * the task thread, handles cancellation, and sends results back, batching whatever is ready.
+ * A worker's communication loop for one pool: receives task batches from the master, queues the
+ * tasks for the task threads, handles cancellation, keeps stored objects, relays the frames of
+ * parallel-task groups, and sends results back, batching whatever is ready.
+ *
+ * <p>When the pool has an initializer, the master sends it first; the other tasks wait until it
+ * has run, and are given back unstarted if it failed.
  */
 final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHandler {
 
@@ -22,35 +28,69 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private static final int MAX_HELD_RESULTS = 64;
   private static final long MAX_HOLD_NANOS = 50_000;
 
+  /** Opens the worker's side of a new pool on the job's ranks (an {@link Wire#OPEN} frame). */
+  @FunctionalInterface
+  interface PoolOpener {
+    void open(int channel, PoolLayout layout);
+  }
+
+  private enum Initializer { NONE, RUNNING, FAILED }
+
+  /** A frame a task thread wants sent to another worker. */
+  private record PeerFrame(int workerIndex, byte kind, long generation, byte[] payload) {
+  }
+
   private final Transport transport;
+  private final int channel;
+  private final PoolLayout layout;
   private final TaskRunner runner;
+  private final WorkerContext context;
   /** In a local pool that does not serialize: finds the master's record of a task by id. */
   private final LongFunction<TaskRecord> directTasks;
-  private final Outbox toMaster = new Outbox(MASTER);
+  private final PoolOpener poolOpener;
+  private final Outbox toMaster;
+  private final Map<Integer, Outbox> toPeers = new HashMap<>();
   private final Map<Long, WorkerTask> tasks = new HashMap<>();
+  private final List<WorkerTask> waitingForInitializer = new ArrayList<>();
   private final ConcurrentLinkedQueue<WorkerTask> finished = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<PeerFrame> peerFrames = new ConcurrentLinkedQueue<>();
   private final Thread thread;
   private final CountDownLatch exitAnnounced = new CountDownLatch(1);
+  private Initializer initializer = Initializer.NONE;
   private volatile String exitReason;
   private boolean exitSent;
   private boolean stopRequested;
   private boolean stopAnswered;
   private int heldResults;
   private long firstHeldNanos;
+  /** The sender of the message being read. */
+  private int currentSource;
 
   /**
-   * Creates the agent and starts its task thread.
+   * Creates the agent and starts its task threads.
    *
+   * @param channel the pool's channel
+   * @param layout the pool's workers, among them this rank
    * @param directTasks in a local pool that does not serialize, finds the master's record of a
    *     task; {@code null} when tasks travel as bytes
+   * @param poolOpener on the job's channel 0, serves further pools; {@code null} elsewhere
    */
-  WorkerAgent(Transport transport, Codec codec, Thread thread, LongFunction<TaskRecord> directTasks) {
+  WorkerAgent(Transport transport, int channel, PoolLayout layout, Codec codec, Thread thread,
+      LongFunction<TaskRecord> directTasks, PoolOpener poolOpener) {
     this.transport = transport;
+    this.channel = channel;
+    this.layout = layout;
     this.thread = thread;
     this.directTasks = directTasks;
-    RunningTask.WorkerContext context =
-        new RunningTask.WorkerContext(transport.rank(), transport.size(), transport.host());
-    this.runner = new TaskRunner(codec, context, this::taskFinished, "jmpipool-task-" + transport.rank());
+    this.poolOpener = poolOpener;
+    this.toMaster = new Outbox(MASTER, channel);
+    this.context = new WorkerContext(transport.rank(), transport.size(), transport.host(), layout, codec,
+        (index, kind, generation, payload) -> {
+          peerFrames.add(new PeerFrame(index, kind, generation, payload));
+          LockSupport.unpark(thread);
+        });
+    String name = "jmpipool-task-" + transport.rank() + (channel == 0 ? "" : "-pool" + channel);
+    this.runner = new TaskRunner(codec, context, this::taskFinished, name, layout.threadsPerWorker());
     runner.start();
   }
 
@@ -62,16 +102,24 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   @Override
   public int doWork() {
     int work = 0;
-    for (int i = 0; i < MAX_MESSAGES_PER_PASS && transport.receive(this); i++) {
+    for (int i = 0; i < MAX_MESSAGES_PER_PASS && transport.receive(channel, this); i++) {
       work++;
     }
     WorkerTask task;
     while ((task = finished.poll()) != null) {
       tasks.remove(task.id);
       toMaster.append(task.resultType, (byte) 0, task.id, task.executionNanos, task.result);
+      if (task.kind == TaskKind.INIT) {
+        initializerFinished(task.resultType == Wire.RESULT);
+      }
       if (heldResults++ == 0) {
         firstHeldNanos = System.nanoTime();
       }
+      work++;
+    }
+    PeerFrame frame;
+    while ((frame = peerFrames.poll()) != null) {
+      toPeer(frame.workerIndex()).append(Wire.GROUP, frame.kind(), 0, frame.generation(), ByteBuffer.wrap(frame.payload()));
       work++;
     }
     if (stopRequested && !stopAnswered && tasks.isEmpty()) {
@@ -89,31 +137,62 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       heldResults = 0;
       work++;
     }
+    for (Outbox peer : toPeers.values()) {
+      work += peer.reapCompleted();
+      if (peer.flush(transport)) {
+        work++;
+      }
+    }
     if (exitSent && !toMaster.sending()) {
       exitAnnounced.countDown();
     }
     return work;
   }
 
+  private Outbox toPeer(int workerIndex) {
+    return toPeers.computeIfAbsent(layout.rankOf(workerIndex), rank -> new Outbox(rank, channel));
+  }
+
+  private void initializerFinished(boolean succeeded) {
+    initializer = succeeded ? Initializer.NONE : Initializer.FAILED;
+    for (WorkerTask waiting : waitingForInitializer) {
+      if (succeeded) {
+        runner.queue(waiting);
+      } else {
+        cancel(waiting, false);
+      }
+    }
+    waitingForInitializer.clear();
+  }
+
   /**
    * Results of tasks that finish in quick succession travel together: they are held while the
-   * task thread has more work queued, up to {@link #MAX_HELD_RESULTS} results or
-   * {@link #MAX_HOLD_NANOS}; the last result before the task thread idles goes at once.
+   * task threads have more work queued, up to {@link #MAX_HELD_RESULTS} results or
+   * {@link #MAX_HOLD_NANOS}; the last result before the task threads idle goes at once.
    */
   private boolean shouldSendResults() {
-    return heldResults == 0 || tasks.isEmpty() || stopRequested || exitSent
+    return heldResults == 0 || tasks.size() < layout.threadsPerWorker() || stopRequested || exitSent
         || heldResults >= MAX_HELD_RESULTS || System.nanoTime() - firstHeldNanos >= MAX_HOLD_NANOS;
   }
 
   @Override
   public boolean done() {
-    return stopAnswered && !toMaster.sending() && toMaster.pendingBytes() == 0;
+    if (!stopAnswered || toMaster.sending() || toMaster.pendingBytes() > 0 || !peerFrames.isEmpty()) {
+      return false;
+    }
+    for (Outbox peer : toPeers.values()) {
+      peer.reapCompleted();
+      if (peer.sending() || peer.pendingBytes() > 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
-   * With a task queued behind the running one, only the task thread's results (which unpark this
-   * thread) are urgent; with fewer, the next task from the master is, or the task thread will
-   * wait for it.
+   * With tasks queued behind the running ones, only the task threads' results (which unpark this
+   * thread) are urgent; with fewer, the next task from the master is, or a task thread will wait
+   * for it.
    */
   @Override
   public IdleStrategy.Expecting expecting() {
@@ -124,7 +203,7 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       return IdleStrategy.Expecting.MESSAGE;
     }
     // Where arriving messages wake this thread (local pools), the next task needs no polling either.
-    return tasks.size() >= 2 || transport.wakesReceiver() ? IdleStrategy.Expecting.LOCAL_EVENT
+    return tasks.size() > layout.threadsPerWorker() || transport.wakesReceiver() ? IdleStrategy.Expecting.LOCAL_EVENT
         : IdleStrategy.Expecting.MESSAGE;
   }
 
@@ -150,20 +229,14 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   @Override
   public void onMessage(int source, ByteBuffer message) {
+    currentSource = source;
     Wire.readFrames(message, this);
   }
 
   @Override
   public void onFrame(byte type, byte flags, long id, long aux, ByteBuffer message, int length) {
     switch (type) {
-      case Wire.TASK -> {
-        WorkerTask task = new WorkerTask(id, TaskKind.of(flags), Wire.payload(message, length));
-        if (directTasks != null) {
-          task.direct = directTasks.apply(id);
-        }
-        tasks.put(id, task);
-        runner.queue(task);
-      }
+      case Wire.TASK -> accept(new WorkerTask(id, TaskKind.of(flags), aux, Wire.payload(message, length)));
       case Wire.CANCEL -> {
         WorkerTask task = tasks.get(id);
         if (task != null) {
@@ -171,8 +244,8 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
         }
       }
       case Wire.CANCEL_ALL -> {
-        // Queued tasks first: an interrupted task ends at once, and the task thread would start
-        // the next queued one before it could be cancelled.
+        // Queued tasks first: an interrupted task ends at once, and its thread would start the
+        // next queued one before it could be cancelled.
         WorkerTask[] held = tasks.values().toArray(new WorkerTask[0]);
         for (WorkerTask task : held) {
           cancel(task, false);
@@ -185,7 +258,41 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
         toMaster.append(Wire.CANCEL_ALL_DONE, (byte) 0, 0, aux);
       }
       case Wire.STOP -> stopRequested = true;
-      default -> throw new IllegalStateException("unexpected frame type " + type + " from the master");
+      case Wire.OPEN -> {
+        if (poolOpener == null) {
+          throw new IllegalStateException("pool " + channel + " got a request to open pool " + id);
+        }
+        poolOpener.open((int) id, PoolLayout.decode(Wire.payload(message, length)));
+      }
+      case Wire.STORE -> {
+        byte[] bytes = Wire.payload(message, length);
+        if (flags != 0) {
+          for (int target : layout.broadcastTargets(context.workerIndex + 1)) {
+            toPeer(target).append(Wire.STORE, flags, id, 0, ByteBuffer.wrap(bytes));
+          }
+        }
+        context.store.put(id, bytes);
+      }
+      case Wire.FREE -> context.store.free(id);
+      case Wire.GROUP -> context.group.deliver(layout.indexOf(currentSource), flags, aux, Wire.payload(message, length));
+      default -> throw new IllegalStateException("unexpected frame type " + type + " on pool channel " + channel);
+    }
+  }
+
+  private void accept(WorkerTask task) {
+    if (directTasks != null) {
+      task.direct = directTasks.apply(task.id);
+    }
+    tasks.put(task.id, task);
+    if (task.kind == TaskKind.INIT) {
+      initializer = Initializer.RUNNING;
+      runner.queue(task);
+    } else if (initializer == Initializer.RUNNING) {
+      waitingForInitializer.add(task);
+    } else if (initializer == Initializer.FAILED) {
+      cancel(task, false);
+    } else {
+      runner.queue(task);
     }
   }
 

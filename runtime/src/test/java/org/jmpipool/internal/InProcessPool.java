@@ -9,6 +9,6 @@ final class InProcessPool {
   }
 
   static MpiPoolExecutor start(int workers) {
-    return Pools.local(workers, true);
+    return Pools.local(workers, true, new PoolOptions(1, null, 0));
   }
 }

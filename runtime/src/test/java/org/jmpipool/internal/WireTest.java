@@ -43,7 +43,7 @@ class WireTest {
     }
 
     @Override
-    public PendingSend send(int destination, ByteBuffer message, int length) {
+    public PendingSend send(int destination, int channel, ByteBuffer message, int length) {
       ByteBuffer copy = ByteBuffer.allocate(length).order(ByteOrder.nativeOrder());
       copy.put(message.duplicate().position(0).limit(length)).flip();
       sent.add(copy);
@@ -51,7 +51,7 @@ class WireTest {
     }
 
     @Override
-    public boolean receive(MessageHandler handler) {
+    public boolean receive(int channel, MessageHandler handler) {
       return false;
     }
 
@@ -66,7 +66,7 @@ class WireTest {
 
   @Test
   void smallFramesShareAMessageAndALargePayloadTravelsAloneInOrder() {
-    Outbox outbox = new Outbox(1);
+    Outbox outbox = new Outbox(1, 0);
     byte[] large = new byte[200_000];
     large[199_999] = 7;
     outbox.append(Wire.TASK, (byte) 2, 10, 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));

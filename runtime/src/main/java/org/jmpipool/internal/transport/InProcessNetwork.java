@@ -2,6 +2,7 @@ package org.jmpipool.internal.transport;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
@@ -16,7 +17,8 @@ public final class InProcessNetwork {
   private record Message(int source, byte[] bytes) {
   }
 
-  private final ConcurrentLinkedQueue<Message>[] inboxes;
+  /** Per rank, the waiting messages of each channel. */
+  private final ConcurrentHashMap<Integer, ConcurrentLinkedQueue<Message>>[] inboxes;
   /** The thread that receives each rank's messages, known once that rank's endpoint is open. */
   private final AtomicReferenceArray<Thread> receivers;
   private volatile String abortedBy;
@@ -28,9 +30,9 @@ public final class InProcessNetwork {
    */
   @SuppressWarnings("unchecked")
   public InProcessNetwork(int size) {
-    inboxes = new ConcurrentLinkedQueue[size];
+    inboxes = new ConcurrentHashMap[size];
     for (int i = 0; i < size; i++) {
-      inboxes[i] = new ConcurrentLinkedQueue<>();
+      inboxes[i] = new ConcurrentHashMap<>();
     }
     receivers = new AtomicReferenceArray<>(size);
   }
@@ -77,11 +79,11 @@ public final class InProcessNetwork {
     }
 
     @Override
-    public PendingSend send(int destination, ByteBuffer message, int length) {
+    public PendingSend send(int destination, int channel, ByteBuffer message, int length) {
       checkNotAborted();
       byte[] bytes = new byte[length];
       message.get(0, bytes);
-      inboxes[destination].add(new Message(rank, bytes));
+      inbox(destination, channel).add(new Message(rank, bytes));
       Thread receiver = receivers.get(destination);
       if (receiver != null) {
         LockSupport.unpark(receiver);
@@ -90,9 +92,9 @@ public final class InProcessNetwork {
     }
 
     @Override
-    public boolean receive(MessageHandler handler) {
+    public boolean receive(int channel, MessageHandler handler) {
       checkNotAborted();
-      Message message = inboxes[rank].poll();
+      Message message = inbox(rank, channel).poll();
       if (message == null) {
         return false;
       }
@@ -115,6 +117,10 @@ public final class InProcessNetwork {
           LockSupport.unpark(receiver);
         }
       }
+    }
+
+    private ConcurrentLinkedQueue<Message> inbox(int owner, int channel) {
+      return inboxes[owner].computeIfAbsent(channel, c -> new ConcurrentLinkedQueue<>());
     }
 
     private void checkNotAborted() {

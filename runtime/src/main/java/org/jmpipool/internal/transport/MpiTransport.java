@@ -32,8 +32,9 @@ import mpi.Status;
  */
 public final class MpiTransport implements Transport {
 
-  private static final int TAG = 7;
   private static final int HELLO_TAG = 8;
+  /** The tag of channel 0; channel n uses tag FIRST_CHANNEL_TAG + n. */
+  private static final int FIRST_CHANNEL_TAG = 16;
 
   private final Intracomm comm;
   private final Role role;
@@ -292,9 +293,9 @@ public final class MpiTransport implements Transport {
   }
 
   @Override
-  public PendingSend send(int destination, ByteBuffer message, int length) {
+  public PendingSend send(int destination, int channel, ByteBuffer message, int length) {
     try {
-      Request request = comm.iSend(message, length, MPI.BYTE, destination, TAG);
+      Request request = comm.iSend(message, length, MPI.BYTE, destination, FIRST_CHANNEL_TAG + channel);
       return () -> test(request);
     } catch (MPIException e) {
       throw new TransportException("sending " + length + " bytes to rank " + destination + " failed", e);
@@ -310,10 +311,10 @@ public final class MpiTransport implements Transport {
   }
 
   @Override
-  public boolean receive(MessageHandler handler) {
+  public boolean receive(int channel, MessageHandler handler) {
     try {
       Message message = new Message();
-      Status status = message.imProbe(MPI.ANY_SOURCE, TAG, comm);
+      Status status = message.imProbe(MPI.ANY_SOURCE, FIRST_CHANNEL_TAG + channel, comm);
       if (status == null) {
         return false;
       }

@@ -7,10 +7,14 @@ import java.nio.ByteBuffer;
  * only door to MPI ({@link MpiTransport}); a local pool's ranks are threads
  * ({@link InProcessNetwork}).
  *
+ * <p>Messages travel on numbered channels: several pools can share the ranks of one job, each on
+ * its own channel, without seeing each other's messages (over MPI a channel is a tag). Between
+ * two ranks, messages of one channel arrive in the order they were sent.
+ *
  * <p>Every method is called from one thread, the rank's communication thread, except
  * {@link #abort(int)} and {@link #lostPeer()}, which any thread may call. Sends never block: the caller polls
  * {@link PendingSend#isComplete()} and keeps the buffer untouched until then. Receives never
- * block either: {@link #receive(MessageHandler)} hands over one message if one is waiting.
+ * block either: {@link #receive(int, MessageHandler)} hands over one message if one is waiting.
  */
 public interface Transport {
 
@@ -23,24 +27,30 @@ public interface Transport {
   /** Returns this process's host name. */
   String host();
 
+  /** The highest channel number a transport supports (MPI guarantees tags up to 32767). */
+  int MAX_CHANNEL = 30_000;
+
   /**
    * Starts sending {@code length} bytes from the start of a direct buffer.
    *
    * @param destination the rank to send to
+   * @param channel the channel, from 0 to {@link #MAX_CHANNEL}
    * @param message a direct buffer; its first {@code length} bytes are sent
    * @param length the number of bytes
    * @return a handle to poll for completion
    */
-  PendingSend send(int destination, ByteBuffer message, int length);
+  PendingSend send(int destination, int channel, ByteBuffer message, int length);
 
   /**
-   * Receives one waiting message, if there is one, and hands it to the handler before returning.
+   * Receives one waiting message of a channel, if there is one, and hands it to the handler
+   * before returning.
    *
+   * @param channel the channel
    * @param handler gets the source rank and the message (position 0, limit its length); the buffer
    *     is reused after the handler returns
    * @return whether a message was received
    */
-  boolean receive(MessageHandler handler);
+  boolean receive(int channel, MessageHandler handler);
 
   /** Ends messaging in order; every rank must call it. */
   void finish();
@@ -89,7 +99,7 @@ public interface Transport {
     boolean isComplete();
   }
 
-  /** Receives messages from {@link #receive(MessageHandler)}. */
+  /** Receives messages from {@link #receive(int, MessageHandler)}. */
   @FunctionalInterface
   interface MessageHandler {
 

@@ -1,0 +1,250 @@
+package org.jmpipool.internal;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.function.BinaryOperator;
+import org.jmpipool.WorkerComm;
+
+/**
+ * One worker's side of the groups of parallel tasks of a pool. The n-th parallel task on each
+ * worker belongs to group generation n; members exchange frames directly, worker to worker, and
+ * every frame carries its generation, so leftovers of a failed group never leak into the next.
+ *
+ * <p>Joining sends JOIN to every other worker and waits, up to a timeout, for theirs; leaving
+ * (the task ended, however) sends LEAVE, which makes a member still waiting for the leaver fail
+ * at once. At most one parallel task may be a member on a worker at a time.
+ */
+final class WorkerGroup {
+
+  static final byte JOIN = 1;
+  static final byte DATA = 2;
+  static final byte LEAVE = 3;
+  private static final long NO_DEADLINE = Long.MAX_VALUE;
+
+  /** Sends a group frame to another worker of the pool, through the communication thread. */
+  @FunctionalInterface
+  interface PeerMail {
+    void send(int workerIndex, byte kind, long generation, byte[] payload);
+  }
+
+  private record Envelope(byte kind, long generation, byte[] payload) {
+  }
+
+  private final int self;
+  private final int size;
+  private final int rank;
+  private final Codec codec;
+  private final PeerMail mail;
+  /** Per sending worker, its frames not yet consumed; guarded by this. */
+  private final ArrayDeque<Envelope>[] inbox;
+  private long generation;
+  private Member active;
+
+  @SuppressWarnings("unchecked")
+  WorkerGroup(int self, int size, int rank, Codec codec, PeerMail mail) {
+    this.self = self;
+    this.size = size;
+    this.rank = rank;
+    this.codec = codec;
+    this.mail = mail;
+    this.inbox = new ArrayDeque[size];
+    for (int i = 0; i < size; i++) {
+      inbox[i] = new ArrayDeque<>();
+    }
+  }
+
+  /** Takes a frame from another worker; communication thread. */
+  synchronized void deliver(int fromIndex, byte kind, long frameGeneration, byte[] payload) {
+    inbox[fromIndex].add(new Envelope(kind, frameGeneration, payload));
+    notifyAll();
+  }
+
+  /**
+   * Makes the calling task a member of the next generation and waits for the others.
+   *
+   * @throws IllegalStateException when another parallel task is a member on this worker, or the
+   *     group does not form in time
+   */
+  Member join(Duration timeout) {
+    Member member;
+    synchronized (this) {
+      if (active != null) {
+        throw new IllegalStateException("two parallel tasks run on worker " + self + " (rank " + rank + ") at once: "
+            + ruleText());
+      }
+      member = new Member(++generation);
+      active = member;
+    }
+    for (int peer = 0; peer < size; peer++) {
+      if (peer != self) {
+        mail.send(peer, JOIN, member.generation, Wire.EMPTY_BYTES);
+      }
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<Integer> missing = new ArrayList<>();
+    for (int peer = 0; peer < size; peer++) {
+      if (peer != self && take(peer, member.generation, JOIN, deadline) == null) {
+        missing.add(peer);
+      }
+    }
+    if (!missing.isEmpty()) {
+      leave(member);
+      throw new IllegalStateException("a parallel task on worker " + self + " (rank " + rank + ") waited "
+          + timeout.toSeconds() + " s for the parallel tasks of workers " + missing + ", which did not join: "
+          + ruleText());
+    }
+    return member;
+  }
+
+  private static String ruleText() {
+    return "a group of parallel tasks needs exactly workers() tasks at once, one on each worker, with no other"
+        + " tasks in flight on the pool (WorkerPool.applyAll places them so)";
+  }
+
+  /** Ends the calling task's membership, if it has one; the task thread calls it when the task ends. */
+  void leave(Member member) {
+    synchronized (this) {
+      if (active != member) {
+        return;
+      }
+      active = null;
+    }
+    for (int peer = 0; peer < size; peer++) {
+      if (peer != self) {
+        mail.send(peer, LEAVE, member.generation, Wire.EMPTY_BYTES);
+      }
+    }
+  }
+
+  /**
+   * Takes the next frame of a generation from a worker, dropping those of earlier generations.
+   *
+   * @return the payload, or {@code null} when the deadline passed
+   * @throws IllegalStateException when the worker's member left the generation
+   */
+  private byte[] take(int from, long wanted, byte kind, long deadline) {
+    synchronized (this) {
+      while (true) {
+        Envelope next = inbox[from].peek();
+        while (next != null && next.generation() < wanted) {
+          inbox[from].poll();
+          next = inbox[from].peek();
+        }
+        if (next != null && (next.generation() > wanted || next.kind() == LEAVE)) {
+          throw new IllegalStateException("the parallel task on worker " + from + " ended (failed, or gave up"
+              + " waiting for the group) while worker " + self + " waited for it; " + ruleText());
+        }
+        if (next != null) {
+          inbox[from].poll();
+          if (next.kind() != kind) {
+            throw new IllegalStateException("parallel tasks called different collectives: worker " + from
+                + " is not at the same step as worker " + self);
+          }
+          return next.payload();
+        }
+        long left = deadline == NO_DEADLINE ? 0 : deadline - System.nanoTime();
+        if (deadline != NO_DEADLINE && left <= 0) {
+          return null;
+        }
+        try {
+          wait(deadline == NO_DEADLINE ? 0 : Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new CancellationException("a parallel task was interrupted while waiting for worker " + from);
+        }
+      }
+    }
+  }
+
+  /** A parallel task's membership of one generation: its {@link WorkerComm}. */
+  final class Member implements WorkerComm {
+    private final long generation;
+
+    private Member(long generation) {
+      this.generation = generation;
+    }
+
+    @Override
+    public int rank() {
+      return self;
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    @Override
+    public void barrier() {
+      allGather(null);
+    }
+
+    @Override
+    public <T> T broadcast(T value, int root) {
+      Objects.checkIndex(root, size);
+      checkActive();
+      if (root == self) {
+        byte[] encoded = encode(value);
+        for (int peer = 0; peer < size; peer++) {
+          if (peer != self) {
+            mail.send(peer, DATA, generation, encoded);
+          }
+        }
+        return value;
+      }
+      return decode(receive(root));
+    }
+
+    @Override
+    public <T> List<T> allGather(T value) {
+      checkActive();
+      byte[] encoded = encode(value);
+      for (int peer = 0; peer < size; peer++) {
+        if (peer != self) {
+          mail.send(peer, DATA, generation, encoded);
+        }
+      }
+      List<T> values = new ArrayList<>(size);
+      for (int peer = 0; peer < size; peer++) {
+        values.add(peer == self ? value : decode(receive(peer)));
+      }
+      return values;
+    }
+
+    @Override
+    public <T> T allReduce(T value, BinaryOperator<T> operation) {
+      Objects.requireNonNull(operation, "operation");
+      List<T> values = allGather(value);
+      T result = values.get(0);
+      for (int i = 1; i < values.size(); i++) {
+        result = operation.apply(result, values.get(i));
+      }
+      return result;
+    }
+
+    private byte[] receive(int from) {
+      return take(from, generation, DATA, NO_DEADLINE);
+    }
+
+    private void checkActive() {
+      synchronized (WorkerGroup.this) {
+        if (active != this) {
+          throw new IllegalStateException("this WorkerComm belongs to a parallel task that has ended");
+        }
+      }
+    }
+
+    private byte[] encode(Object value) {
+      return codec.encodeToArray("value of a collective", value, (kryo, output) -> kryo.writeClassAndObject(output, value));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T decode(byte[] payload) {
+      return (T) codec.decodeObject("value of a collective", payload);
+    }
+  }
+}
