@@ -18,8 +18,8 @@ import java.util.function.Consumer;
  * <p>Functions and their arguments are serialized to the workers, as with
  * {@link MpiPoolExecutor}. Blocking calls throw a {@link java.util.concurrent.CompletionException}
  * whose cause is the task's exception; asynchronous ones return an {@link AsyncResult}. Callbacks
- * run on a thread of the pool's own (not on the caller's, nor on the communication thread), one
- * call at a time per result.
+ * run on a result thread of the pool's own (on the caller's only when the result is known at
+ * call time, as for empty inputs), before the result becomes ready.
  *
  * <p>Chunking: {@code map}, {@code mapAsync} and {@code starmap} read their inputs at once and,
  * without an explicit chunk size, cut them in chunks of {@code ceil(n / (4 * workers))} items,

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jmpipool.internal.JobContext;
 import org.jmpipool.internal.RankJvm;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -58,6 +59,11 @@ public final class Launcher implements Callable<Integer> {
   @Option(names = {"-J", "--jvm-opt"}, paramLabel = "OPT",
       description = "A JVM option for every rank, e.g. -J-Xmx4g (repeatable).")
   private List<String> jvmOptions = new ArrayList<>();
+
+  @Option(names = "--threads-per-rank", paramLabel = "T",
+      description = "Task threads of each worker rank: each runs up to T tasks at once (default 1). With one rank per"
+          + " node, saves the memory of a JVM per core.")
+  private Integer threadsPerRank;
 
   @Option(names = "--mpirun-opt", paramLabel = "OPT",
       description = "One argument for mpirun or srun, e.g. --mpirun-opt=--report-bindings (repeatable).")
@@ -136,6 +142,9 @@ public final class Launcher implements Callable<Integer> {
 
   /** Builds the command line of the job. */
   List<String> command() throws LaunchException {
+    if (threadsPerRank != null && threadsPerRank < 1) {
+      throw new LaunchException(LaunchException.USAGE, "--threads-per-rank must be at least 1, got " + threadsPerRank);
+    }
     if (ranks != null && ranks < 2) {
       throw new LaunchException(LaunchException.USAGE, "-n must be at least 2 (1 master + at least 1 worker), got " + ranks);
     }
@@ -208,6 +217,9 @@ public final class Launcher implements Callable<Integer> {
     installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> jvm.add("-Djava.library.path=" + dir));
     if (verbose) {
       jvm.add("-Djmpipool.log.level=DEBUG");
+    }
+    if (threadsPerRank != null) {
+      jvm.add("-D" + JobContext.THREADS_PROPERTY + "=" + threadsPerRank);
     }
     jvm.addAll(jvmOptions);
     jvm.add("-cp");

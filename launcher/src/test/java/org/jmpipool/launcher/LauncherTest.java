@@ -145,6 +145,15 @@ class LauncherTest {
   }
 
   @Test
+  void threadsPerRankReachEveryRankAndMustBePositive() throws Exception {
+    assertTrue(command("-n", "2", "--threads-per-rank", "8", WithMain.class.getName()).contains("-Djmpipool.threads=8"));
+    assertFalse(command("-n", "2", WithMain.class.getName()).stream().anyMatch(arg -> arg.startsWith("-Djmpipool.threads")));
+    Outcome zero = run("--threads-per-rank", "0", "-n", "2", WithMain.class.getName());
+    assertEquals(2, zero.status(), zero.err());
+    assertTrue(zero.err().contains("--threads-per-rank must be at least 1, got 0"), zero.err());
+  }
+
+  @Test
   void javaTwentyThreeAndLaterGetTheUnsafeAccessOptionAndOlderOnesDoNot() throws Exception {
     assertFalse(command("-n", "2", WithMain.class.getName()).contains("--sun-misc-unsafe-memory-access=allow"));
     javaVersion = 25;

@@ -48,8 +48,13 @@ public final class Contract {
    * {@code FAIL name: why}. Exits 1 if any check fails.
    */
   public static void main(String[] args) {
+    runAll(checks(Jmpipool.executor(), true));
+  }
+
+  /** Runs checks in order, one line each, then a summary line; exits 1 if any failed. */
+  static void runAll(List<Named> checks) {
     List<String> failures = new ArrayList<>();
-    for (Named named : checks(Jmpipool.executor(), true)) {
+    for (Named named : checks) {
       try {
         named.check().run();
         System.out.println("PASS " + named.name());

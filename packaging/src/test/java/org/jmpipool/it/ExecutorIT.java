@@ -30,6 +30,22 @@ class ExecutorIT {
   }
 
   @Test
+  void thePoolsContractHoldsOnTheJobsRanks() {
+    Jobs.Result result = Jobs.program(3, PoolContract.class);
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("ALL PASSED"), result.toString());
+    assertFalse(result.out().contains("FAIL "), result.toString());
+  }
+
+  @Test
+  void threadsPerRankLetOneWorkerRankRunTasksAtOnce() {
+    Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-n", "2", "--threads-per-rank", "2",
+        Programs.ThreadsPerRank.class.getName()));
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("1 worker rank ran 2 tasks at once on threads"), result.toString());
+  }
+
+  @Test
   void monteCarloPiRunsOnFourRanks() {
     Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-n", "4", "org.jmpipool.examples.MonteCarloPi", "20000000"));
     assertEquals(0, result.status(), result.toString());

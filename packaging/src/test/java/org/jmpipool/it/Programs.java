@@ -26,7 +26,6 @@ final class Programs {
     return TaskContext.current().rank();
   }
 
-  /** Prints its arguments, one per line, between markers. */
   /** One program for every backend: no rank checks, no launcher-specific code. */
   public static final class Embedded {
     public static void main(String[] args) {
@@ -36,6 +35,7 @@ final class Programs {
     }
   }
 
+  /** Prints its arguments, one per line, between markers. */
   public static final class EchoArguments {
     public static void main(String[] args) {
       System.out.println("<args>");
@@ -43,6 +43,27 @@ final class Programs {
         System.out.println(arg);
       }
       System.out.println("</args>");
+    }
+  }
+
+  /** Two tasks on the job's executor that can only finish if one worker rank runs them at once. */
+  public static final class ThreadsPerRank {
+    private static final java.util.concurrent.CyclicBarrier PAIR = new java.util.concurrent.CyclicBarrier(2);
+
+    static String meet() throws Exception {
+      PAIR.await(30, TimeUnit.SECONDS);
+      return TaskContext.current().rank() + " " + Thread.currentThread().getName();
+    }
+
+    public static void main(String[] args) throws Exception {
+      MpiPoolExecutor pool = Jmpipool.executor();
+      CompletableFuture<String> first = pool.submit(ThreadsPerRank::meet);
+      CompletableFuture<String> second = pool.submit(ThreadsPerRank::meet);
+      String a = first.get(60, TimeUnit.SECONDS);
+      String b = second.get(60, TimeUnit.SECONDS);
+      if (pool.workers() == 1 && a.startsWith("1 ") && b.startsWith("1 ") && !a.equals(b)) {
+        System.out.println(pool.workers() + " worker rank ran 2 tasks at once on threads (" + a + "; " + b + ")");
+      }
     }
   }
 

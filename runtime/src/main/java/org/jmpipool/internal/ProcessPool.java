@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link MpiPool} over a pool's executor. Asynchronous results are completed, and callbacks
- * run, on the pool's result threads, so that neither the communication thread nor the caller
- * runs user callbacks; a map's results are decoded there too.
+ * run, on the pool's result threads, so that the communication thread never runs user
+ * callbacks; a map's results are decoded there too. A result known at call time (empty inputs)
+ * is completed, and its callback run, by the calling thread.
  */
 final class ProcessPool implements MpiPool {
 
@@ -124,7 +125,7 @@ final class ProcessPool implements MpiPool {
     if (items.isEmpty()) {
       values.complete(List.of());
     } else {
-      int chunk = chunkSize > 0 ? chunkSize : Jmpipool.defaultChunkSize(items.size(), Math.max(1, processes()));
+      int chunk = chunkSize(items.size(), processes(), chunkSize);
       // Every chunk is sent now, as in Python; the result thread only collects.
       MapResults<R> mapped = executor.map(function, items,
           MapOptions.defaults().chunkSize(chunk).maxInFlight(items.size() + chunk));
@@ -170,6 +171,14 @@ final class ProcessPool implements MpiPool {
     return executor.map(function, inputs, options);
   }
 
+  /**
+   * The chunk size of a map that reads its inputs at once: the requested one, else Python's
+   * {@code ceil(items / (4 * workers))}.
+   */
+  static int chunkSize(int items, int workers, int requested) {
+    return requested > 0 ? requested : Jmpipool.defaultChunkSize(items, Math.max(1, workers));
+  }
+
   private static int checkChunkSize(int chunkSize) {
     if (chunkSize < 1) {
       throw new IllegalArgumentException("chunk size must be at least 1, not " + chunkSize);
@@ -202,7 +211,7 @@ final class ProcessPool implements MpiPool {
       Consumer<? super Throwable> errorCallback) {
     PendingResult<R> result = new PendingResult<>();
     outstanding.add(result);
-    call.whenCompleteAsync((value, failure) -> {
+    java.util.function.BiConsumer<R, Throwable> finish = (value, failure) -> {
       Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
       try {
         if (cause == null && callback != null) {
@@ -219,7 +228,13 @@ final class ProcessPool implements MpiPool {
         result.fail(cause);
       }
       outstanding.remove(result);
-    }, results);
+    };
+    if (call.isDone()) {
+      // Ready at once (empty inputs): the result is ready when the call returns, as in Python.
+      call.whenComplete(finish);
+    } else {
+      call.whenCompleteAsync(finish, results);
+    }
     return result;
   }
 

@@ -71,6 +71,21 @@ final class StoredObjects {
     return new Handle<>(this, shared);
   }
 
+  /**
+   * Checks, at call time, that a handle can be given to this pool's tasks.
+   *
+   * @throws IllegalStateException when it is closed or belongs to another pool
+   */
+  void checkUsable(RemoteRef<?> ref) {
+    if (!(ref instanceof Handle<?> handle) || handle.owner() != this) {
+      throw new IllegalStateException("RemoteRef #" + ref.id() + " can only be used by tasks of the WorkerPool that"
+          + " stored it");
+    }
+    if (handle.isClosed()) {
+      throw new IllegalStateException("RemoteRef #" + ref.id() + " was closed; it cannot be used any more");
+    }
+  }
+
   private synchronized void forget(Shared shared) {
     if (shared.object != null && pushed.get(shared.object) == shared) {
       pushed.remove(shared.object);

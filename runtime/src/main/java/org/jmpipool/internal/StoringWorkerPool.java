@@ -80,6 +80,7 @@ final class StoringWorkerPool implements WorkerPool {
   public <T, R> List<R> applyAll(SerializableFunction<? super T, ? extends R> function, RemoteRef<T> storedObject) {
     Objects.requireNonNull(function, "function must not be null");
     Objects.requireNonNull(storedObject, "stored object must not be null");
+    stored.checkUsable(storedObject);
     return applyAll(() -> function.apply(storedObject.get()));
   }
 
@@ -105,6 +106,7 @@ final class StoringWorkerPool implements WorkerPool {
   public <T, R> R applyOn(int worker, SerializableFunction<? super T, ? extends R> function, RemoteRef<T> storedObject) {
     Objects.requireNonNull(function, "function must not be null");
     Objects.requireNonNull(storedObject, "stored object must not be null");
+    stored.checkUsable(storedObject);
     return applyOn(worker, () -> function.apply(storedObject.get()));
   }
 
@@ -127,6 +129,7 @@ final class StoringWorkerPool implements WorkerPool {
       RemoteRef<S> storedObject, Iterable<? extends T> inputs) {
     Objects.requireNonNull(function, "function must not be null");
     Objects.requireNonNull(storedObject, "stored object must not be null");
+    stored.checkUsable(storedObject);
     return map((T input) -> function.apply(storedObject.get(), input), inputs);
   }
 

@@ -66,38 +66,113 @@ final class WorkerGroup {
   /**
    * Makes the calling task a member of the next generation and waits for the others.
    *
+   * <p>Workers agree on the generation: a worker that sees another's JOIN of a later generation
+   * (its own count fell behind when a group failed to form) moves up to it and says so. A JOIN
+   * followed by a LEAVE of the same generation is a group that never formed: both are skipped.
+   *
    * @throws IllegalStateException when another parallel task is a member on this worker, or the
    *     group does not form in time
    */
   Member join(Duration timeout) {
-    Member member;
+    long wanted;
     synchronized (this) {
       if (active != null) {
         throw new IllegalStateException("two parallel tasks run on worker " + self + " (rank " + rank + ") at once: "
             + ruleText());
       }
-      member = new Member(++generation);
-      active = member;
+      wanted = generation + 1;
+      active = new Member(wanted);
     }
-    for (int peer = 0; peer < size; peer++) {
-      if (peer != self) {
-        mail.send(peer, JOIN, member.generation, Wire.EMPTY_BYTES);
-      }
-    }
+    sendToAll(JOIN, wanted);
     long deadline = System.nanoTime() + timeout.toNanos();
+    boolean[] joined = new boolean[size];
+    joined[self] = true;
+    synchronized (this) {
+      while (true) {
+        boolean complete = true;
+        for (int peer = 0; peer < size; peer++) {
+          if (joined[peer]) {
+            continue;
+          }
+          Envelope head = liveHead(peer, wanted);
+          if (head != null && head.generation() > wanted && head.kind() == JOIN) {
+            wanted = head.generation();
+            active = new Member(wanted);
+            java.util.Arrays.fill(joined, false);
+            joined[self] = true;
+            sendToAll(JOIN, wanted);
+            complete = false;
+            break;
+          }
+          if (head != null && head.generation() == wanted && head.kind() == JOIN) {
+            inbox[peer].poll();
+            joined[peer] = true;
+          } else {
+            complete = false;
+          }
+        }
+        if (complete) {
+          generation = wanted;
+          return active;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          wait(Math.max(1, left / 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          generation = wanted;
+          leave(active);
+          throw new CancellationException("a parallel task was interrupted while waiting for its group to form");
+        }
+      }
+      generation = wanted;
+    }
     List<Integer> missing = new ArrayList<>();
     for (int peer = 0; peer < size; peer++) {
-      if (peer != self && take(peer, member.generation, JOIN, deadline) == null) {
+      if (!joined[peer]) {
         missing.add(peer);
       }
     }
-    if (!missing.isEmpty()) {
-      leave(member);
-      throw new IllegalStateException("a parallel task on worker " + self + " (rank " + rank + ") waited "
-          + timeout.toSeconds() + " s for the parallel tasks of workers " + missing + ", which did not join: "
-          + ruleText());
+    leave(active);
+    throw new IllegalStateException("a parallel task on worker " + self + " (rank " + rank + ") waited "
+        + timeout.toSeconds() + " s for the parallel tasks of workers " + missing + ", which did not join: "
+        + ruleText());
+  }
+
+  /**
+   * The first frame from a worker that matters to a generation: earlier generations, and groups
+   * that never formed, are dropped. Called holding the lock.
+   */
+  private Envelope liveHead(int from, long wanted) {
+    ArrayDeque<Envelope> frames = inbox[from];
+    while (!frames.isEmpty()) {
+      Envelope head = frames.peek();
+      if (head.generation() < wanted) {
+        frames.poll();
+        continue;
+      }
+      java.util.Iterator<Envelope> it = frames.iterator();
+      it.next();
+      Envelope second = it.hasNext() ? it.next() : null;
+      if (head.kind() == JOIN && second != null && second.kind() == LEAVE && second.generation() == head.generation()) {
+        frames.poll();
+        frames.poll();
+        continue;
+      }
+      return head;
     }
-    return member;
+    return null;
+  }
+
+  private void sendToAll(byte kind, long frameGeneration) {
+    for (int peer = 0; peer < size; peer++) {
+      if (peer != self) {
+        mail.send(peer, kind, frameGeneration, Wire.EMPTY_BYTES);
+      }
+    }
   }
 
   private static String ruleText() {
@@ -113,11 +188,7 @@ final class WorkerGroup {
       }
       active = null;
     }
-    for (int peer = 0; peer < size; peer++) {
-      if (peer != self) {
-        mail.send(peer, LEAVE, member.generation, Wire.EMPTY_BYTES);
-      }
-    }
+    sendToAll(LEAVE, member.generation);
   }
 
   /**
