@@ -40,7 +40,7 @@ class ExecutorIT {
   @Test
   void threadsPerRankLetOneWorkerRankRunTasksAtOnce() {
     Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-n", "2", "--threads-per-rank", "2",
-        Programs.ThreadsPerRank.class.getName()));
+        "-cp", Jobs.TEST_CLASSES, Programs.ThreadsPerRank.class.getName()));
     assertEquals(0, result.status(), result.toString());
     assertTrue(result.out().contains("1 worker rank ran 2 tasks at once on threads"), result.toString());
   }
