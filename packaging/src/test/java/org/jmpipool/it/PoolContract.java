@@ -69,16 +69,8 @@ public final class PoolContract {
   }
 
   static int slowly(int x) {
-    pause(300);
+    Programs.sleep(300);
     return x;
-  }
-
-  static void pause(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   static String meetInPairs() throws Exception {
@@ -262,7 +254,7 @@ public final class PoolContract {
       try (MpiPool pool = backend.get().workers(2).initializer(prefix -> prefix + "-" + UUID.randomUUID(), "state")
           .buildPool()) {
         List<String> seen = pool.map(i -> {
-          pause(10);
+          Programs.sleep(10);
           return TaskContext.current().workerIndex() + "=" + TaskContext.current().workerState();
         }, IntStream.range(0, 40).boxed().toList(), 1);
         Map<String, Set<String>> statesByWorker = new HashMap<>();
@@ -281,7 +273,7 @@ public final class PoolContract {
         if (TaskContext.current().workerIndex() == 1) {
           throw new IllegalStateException("no model file");
         }
-        pause(500);
+        Programs.sleep(500);
       }).build();
       List<CompletableFuture<Integer>> futures = new ArrayList<>();
       for (int i = 0; i < 4; i++) {

@@ -397,7 +397,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       case Wire.NOT_STARTED -> {
         TaskRecord record = release(id, -1);
         if (record != null) {
-          if (cancelAll != null) {
+          if (cancelAll != null && record.kind != TaskKind.INIT) {
             cancelAll.notStarted.add(record.original);
           }
           record.completion.onNotStarted();
@@ -457,7 +457,10 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       List<Runnable> notStarted = new ArrayList<>();
       for (TaskRecord record : unsentTasks()) {
         if (!record.cancelled) {
-          notStarted.add(record.original);
+          // An initializer is the pool's, not a task the caller submitted: not reported as one.
+          if (record.kind != TaskKind.INIT) {
+            notStarted.add(record.original);
+          }
           record.completion.onNotStarted();
         }
       }
