@@ -68,6 +68,11 @@ final class RefCapture {
    *     a {@link org.jmpipool.WorkerPool}
    */
   static Encoded encode(StoredObjects owner, Supplier<ByteBuffer> encoding) {
+    if (owner == null) {
+      // No pool of handles: a handle met now fails the encoding (note() finds no capture), and
+      // ordinary tasks skip the bookkeeping.
+      return new Encoded(encoding.get(), List.of());
+    }
     RefCapture previous = CURRENT.get();
     RefCapture capture = new RefCapture(owner);
     CURRENT.set(capture);
