@@ -1,9 +1,15 @@
 #!/bin/sh
 # README's second command: the whole test suite (unit tests, then integration tests that start
-# real MPI jobs through bin/jmpipool). Installs what is missing first, so it also runs on its own.
+# real MPI jobs through bin/jmpipool, and batch jobs on a single-node SLURM cluster the tests
+# start themselves). Installs what is missing first, so it also runs on its own.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 packaging/provision-build-tools.sh
 packaging/provision-mpi.sh
-exec mvn -B --no-transfer-progress -Dstyle.color=never verify
+packaging/provision-slurm.sh
+# As root the SLURM packages are installed above, so a cluster that does not start is a failure,
+# not a reason to skip those tests.
+require_slurm=false
+[ "$(id -u)" = 0 ] && require_slurm=true
+exec mvn -B --no-transfer-progress -Dstyle.color=never -Djmpipool.slurm.require=$require_slurm verify

@@ -112,7 +112,7 @@ final class Jobs {
     }
   }
 
-  private static List<ProcessHandle> waitForMarkedProcessesToEnd(String marker) throws InterruptedException {
+  static List<ProcessHandle> waitForMarkedProcessesToEnd(String marker) throws InterruptedException {
     long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     List<ProcessHandle> marked;
     do {

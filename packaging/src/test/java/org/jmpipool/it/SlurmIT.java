@@ -1,0 +1,182 @@
+package org.jmpipool.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Jobs on a real single-node SLURM cluster, started for these tests by
+ * {@code src/test/slurm/single-node-cluster.sh} and stopped by the process ids it recorded. The
+ * batch scripts are the templates users copy ({@code packaging/slurm}). Skipped, saying why, when
+ * the cluster cannot be started (not root, packages missing), unless
+ * {@code -Djmpipool.slurm.require=true} (set by the test command as root) makes that a failure.
+ */
+@Timeout(300)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SlurmIT {
+
+  private static final Path CLUSTER_SCRIPT = Path.of("src/test/slurm/single-node-cluster.sh").toAbsolutePath();
+  private static final Path TEMPLATES = Jobs.HOME.resolve("packaging/slurm");
+  private static final Pattern STATE = Pattern.compile("JobState=(\\S+)");
+  private static final Pattern EXIT_CODE = Pattern.compile(" ExitCode=(\\d+):(\\d+)");
+
+  private Path directory;
+  private String slurmConf;
+
+  @BeforeAll
+  void startCluster() throws Exception {
+    directory = Files.createTempDirectory("jmpipool-slurm");
+    Run started = run(List.of(CLUSTER_SCRIPT.toString(), "start", directory.toString()), Map.of(), 60);
+    if (started.status() != 0) {
+      String reason = "SLURM tests skipped: cannot start a single-node cluster: " + started.err().strip();
+      if (Boolean.getBoolean("jmpipool.slurm.require")) {
+        fail(reason);
+      }
+      Assumptions.abort(reason);
+    }
+    slurmConf = started.out().strip();
+  }
+
+  @AfterAll
+  void stopCluster() throws Exception {
+    if (directory != null) {
+      Run stopped = run(List.of(CLUSTER_SCRIPT.toString(), "stop", directory.toString()), Map.of(), 60);
+      assertEquals(0, stopped.status(), "stopping the cluster: " + stopped.err());
+    }
+  }
+
+  private record Run(int status, String out, String err) {
+  }
+
+  private Run run(List<String> command, Map<String, String> environment, long seconds) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(environment);
+    if (slurmConf != null) {
+      builder.environment().put("SLURM_CONF", slurmConf);
+    }
+    Path out = Files.createTempFile(directory, "out", ".txt");
+    Path err = Files.createTempFile(directory, "err", ".txt");
+    Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      fail(command + " did not end within " + seconds + " s; output: " + Files.readString(out) + Files.readString(err));
+    }
+    return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  /** A batch job's end as SLURM reports it, and what it printed. */
+  private record Job(String state, int exitCode, int signal, String output) {
+    @Override
+    public String toString() {
+      return "JobState=" + state + " ExitCode=" + exitCode + ":" + signal + "\n--- output\n" + output;
+    }
+  }
+
+  /**
+   * Submits a template with the program and its arguments, waits for the job to end, and checks
+   * that none of its JVMs is left.
+   */
+  private Job sbatch(String template, List<String> sbatchOptions, String launcherOptions, long seconds,
+      String... program) throws Exception {
+    String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
+    Map<String, String> environment = new LinkedHashMap<>();
+    environment.put("JMPIPOOL_HOME", Jobs.HOME.toString());
+    environment.put("APP_CLASSPATH", Path.of(Jobs.TEST_CLASSES).toAbsolutePath().toString());
+    environment.put("JMPIPOOL_OPTIONS", "-J" + marker + " " + launcherOptions);
+    environment.put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+    environment.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    List<String> command = new ArrayList<>(List.of("sbatch", "--parsable", "--chdir=" + directory,
+        "--output=" + directory.resolve("job-%j.out")));
+    command.addAll(sbatchOptions);
+    command.add(TEMPLATES.resolve(template).toString());
+    command.addAll(List.of(program));
+    Run submitted = run(command, environment, 30);
+    assertEquals(0, submitted.status(), "sbatch: " + submitted.err());
+    String id = submitted.out().strip().split(";")[0];
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (true) {
+      String line = run(List.of("scontrol", "show", "job", "-o", id), Map.of(), 30).out();
+      Matcher state = STATE.matcher(line);
+      if (state.find() && List.of("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "NODE_FAIL", "OUT_OF_MEMORY")
+          .contains(state.group(1))) {
+        Matcher exit = EXIT_CODE.matcher(line);
+        assertTrue(exit.find(), line);
+        Path output = directory.resolve("job-" + id + ".out");
+        Job job = new Job(state.group(1), Integer.parseInt(exit.group(1)), Integer.parseInt(exit.group(2)),
+            Files.exists(output) ? Files.readString(output, StandardCharsets.UTF_8) : "");
+        assertEquals(List.of(), Jobs.waitForMarkedProcessesToEnd(marker), "JVMs of job " + id + " left behind");
+        return job;
+      }
+      if (System.nanoTime() > deadline) {
+        run(List.of("scancel", id), Map.of(), 30);
+        fail("job " + id + " did not end within " + seconds + " s: " + line);
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  @Test
+  void aBatchJobRunsItsRanksThroughSrun() throws Exception {
+    Job job = sbatch("one-node.sbatch", List.of("--ntasks=3"), "--verbose", 120, Programs.Embedded.class.getName());
+    assertEquals("COMPLETED", job.state(), job.toString());
+    assertEquals(0, job.exitCode(), job.toString());
+    assertTrue(job.output().contains("srun --mpi=pmix"), job.toString());
+    assertTrue(job.output().contains("squares [1, 4, 9, 16, 25] on 2 workers, backend MPI, rank 0 of 3"), job.toString());
+  }
+
+  @Test
+  void aBatchJobRunsItsRanksThroughMpirun() throws Exception {
+    Job job = sbatch("one-node.sbatch", List.of("--ntasks=3"), "--launcher mpirun --verbose", 120,
+        Programs.Embedded.class.getName());
+    assertEquals("COMPLETED", job.state(), job.toString());
+    assertTrue(job.output().contains("mpirun") && !job.output().contains("srun --mpi"), job.toString());
+    assertTrue(job.output().contains("on 2 workers, backend MPI, rank 0 of 3"), job.toString());
+  }
+
+  @Test
+  void aFailingProgramMakesTheJobFailWithItsExitCode() throws Exception {
+    Job job = sbatch("one-node.sbatch", List.of("--ntasks=2"), "", 120, Programs.ExitingMain.class.getName());
+    assertEquals("FAILED", job.state(), job.toString());
+    assertEquals(7, job.exitCode(), job.toString());
+  }
+
+  @Test
+  void oneRankPerNodeRunsTasksOnThreads() throws Exception {
+    Job job = sbatch("rank-per-node.sbatch", List.of("--nodes=1", "--ntasks=2", "--ntasks-per-node=2",
+        "--cpus-per-task=2"), "", 120, Programs.ThreadsPerRank.class.getName());
+    assertEquals("COMPLETED", job.state(), job.toString());
+    assertTrue(job.output().contains("1 worker rank ran 2 tasks at once on threads"), job.toString());
+  }
+
+  @Test
+  void srunRunsTheRanksInsideSalloc() throws Exception {
+    String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
+    Run run = run(List.of("salloc", "--ntasks=3", Jobs.HOME.resolve("bin/jmpipool").toString(), "-J" + marker,
+        "--verbose", "-cp", Path.of(Jobs.TEST_CLASSES).toAbsolutePath().toString(), Programs.Embedded.class.getName()),
+        Map.of(), 120);
+    assertEquals(0, run.status(), run.out() + run.err());
+    assertTrue(run.err().contains("srun --mpi=pmix"), run.err());
+    assertTrue(run.out().contains("on 2 workers, backend MPI, rank 0 of 3"), run.out() + run.err());
+    assertEquals(List.of(), Jobs.waitForMarkedProcessesToEnd(marker));
+  }
+}
