@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The executor on real MPI jobs of 2 to 4 ranks, more ranks than cores. */
@@ -43,6 +44,22 @@ class ExecutorIT {
         "-cp", Jobs.TEST_CLASSES, Programs.ThreadsPerRank.class.getName()));
     assertEquals(0, result.status(), result.toString());
     assertTrue(result.out().contains("1 worker rank ran 2 tasks at once on threads"), result.toString());
+  }
+
+  /**
+   * A scheduler ends a job by signalling every process of it at once: the master cancels what
+   * has not started, lets running tasks finish, stops the workers in order, says how it went,
+   * and exits 128 + the signal's number.
+   */
+  @ParameterizedTest
+  @CsvSource({"TERM, 143", "INT, 130"})
+  void aSignalEndsTheJobInOrderWithASummary(String signal, int status) {
+    Jobs.Result result = Jobs.programSignalled(3, signal, "submitted 42 tasks", Programs.BusyUntilSignalled.class);
+    assertEquals(status, result.status(), result.toString());
+    assertTrue(result.err().contains("SIG" + signal + " received"), result.toString());
+    assertTrue(result.err().matches("(?s).*SIG" + signal + " summary: 0 tasks done, 2 running when it came \\(2 finished in"
+        + " time, 0 interrupted\\), 40 never started.*"), result.toString());
+    assertFalse(result.all().contains("unexpectedly"), result.toString());
   }
 
   @Test

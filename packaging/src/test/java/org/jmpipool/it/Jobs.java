@@ -69,7 +69,51 @@ final class Jobs {
     return run(command, marker, Map.of());
   }
 
+  /** Something a test does to a job while it runs. */
+  @FunctionalInterface
+  interface WhileRunning {
+    /**
+     * Acts on the running job.
+     *
+     * @param out the file the job's standard output goes to
+     * @param marker the marker on every rank's command line
+     */
+    void act(Path out, String marker) throws Exception;
+  }
+
+  /**
+   * Runs a test program on {@code ranks} ranks and, once it printed {@code line}, sends a signal
+   * to every rank at once, as a scheduler ending a job step does (mpirun itself is left alone:
+   * signalled, it kills the ranks a second later).
+   */
+  static Result programSignalled(int ranks, String signal, String line, Class<?> program) {
+    String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
+    List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker,
+        "-n", Integer.toString(ranks), "-cp", TEST_CLASSES, program.getName()));
+    return run(command, marker, Map.of(), (out, mark) -> {
+      long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.readString(out, StandardCharsets.UTF_8).contains(line)) {
+        if (System.nanoTime() > giveUp) {
+          fail("the job did not print '" + line + "' within 60 s");
+        }
+        Thread.sleep(50);
+      }
+      // The ranks are the JVMs carrying the marker (mpirun's own command line carries it too).
+      for (ProcessHandle rank : ProcessHandle.allProcesses()
+          .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
+          .filter(p -> p.info().commandLine().map(c -> c.contains(mark)).orElse(false))
+          .toList()) {
+        new ProcessBuilder("kill", "-" + signal, Long.toString(rank.pid())).inheritIO().start().waitFor();
+      }
+    });
+  }
+
   private static Result run(List<String> command, String marker, Map<String, String> environment) {
+    return run(command, marker, environment, (out, mark) -> { });
+  }
+
+  private static Result run(List<String> command, String marker, Map<String, String> environment,
+      WhileRunning whileRunning) {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
     builder.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
@@ -86,6 +130,13 @@ final class Jobs {
       builder.redirectOutput(out.toFile()).redirectError(err.toFile());
       long start = System.nanoTime();
       Process process = builder.start();
+      try {
+        whileRunning.act(out, marker);
+      } catch (IOException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException("acting on the running job failed", e);
+      }
       boolean finished = process.waitFor(DEADLINE.toSeconds(), TimeUnit.SECONDS);
       Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
       if (!finished) {

@@ -67,6 +67,29 @@ final class Programs {
     }
   }
 
+  /**
+   * Keeps every worker busy with a long task and queues many more, then waits for them all: a
+   * job for the scheduler to end with a signal.
+   */
+  public static final class BusyUntilSignalled {
+    public static void main(String[] args) throws Exception {
+      MpiPoolExecutor pool = Jmpipool.executor();
+      List<CompletableFuture<Integer>> futures = new ArrayList<>();
+      for (int i = 0; i < pool.workers(); i++) {
+        futures.add(pool.submit(() -> sleep(3_000)));
+      }
+      for (int i = 0; i < 40; i++) {
+        futures.add(pool.submit(() -> sleep(60_000)));
+      }
+      Thread.sleep(500);
+      System.out.println("submitted " + futures.size() + " tasks");
+      for (CompletableFuture<Integer> future : futures) {
+        future.get();
+      }
+      System.out.println("all tasks done, unexpectedly");
+    }
+  }
+
   /** A PoolApplication: gets the pool as an argument. */
   public static final class Application implements PoolApplication {
     @Override

@@ -160,6 +160,23 @@ class SlurmIT {
     assertEquals(7, job.exitCode(), job.toString());
   }
 
+  /**
+   * At the time limit SLURM signals every task with SIGTERM, and kills them KillWait later: the
+   * job ends through the signal path, with its summary, before that.
+   */
+  @Test
+  @Timeout(400)
+  void aJobAtItsTimeLimitEndsThroughTheSignalPathWithASummary() throws Exception {
+    Job job = sbatch("one-node.sbatch", List.of("--ntasks=3", "--time=1"), "", 300,
+        Programs.BusyUntilSignalled.class.getName());
+    assertEquals("TIMEOUT", job.state(), job.toString());
+    assertTrue(job.output().contains("submitted 42 tasks"), job.toString());
+    assertTrue(job.output().contains("jmpipool: SIGTERM received"), job.toString());
+    assertTrue(job.output().matches("(?s).*jmpipool: SIGTERM summary: \\d+ tasks done, 2 running when it came"
+        + " \\(\\d finished in time, \\d interrupted\\), \\d+ never started.*"), job.toString());
+    assertTrue(!job.output().contains("unexpectedly"), job.toString());
+  }
+
   @Test
   void oneRankPerNodeRunsTasksOnThreads() throws Exception {
     Job job = sbatch("rank-per-node.sbatch", List.of("--nodes=1", "--ntasks=2", "--ntasks-per-node=2",

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.internal.transport.MpiTransport;
@@ -107,16 +106,26 @@ public final class Bootstrap {
     }
     JobContext.install(executor);
     MpiPoolExecutor pool = executor;
-    ExitWatch watch = new ExitWatch(signal -> reportHeldTasks(signal, agent),
-        () -> stopWorkers(pool, transport, EXIT_FAILED));
+    ExitWatch watch = new ExitWatch((signal, number) -> {
+      reportHeldTasks(signal, agent);
+      List<DistributedExecutor> pools = new java.util.ArrayList<>(JobPools.openPools());
+      if (pool != world) {
+        pools.add((DistributedExecutor) pool);
+      }
+      pools.add(world);
+      SignalDrain.run(signal, pools);
+      System.exit(128 + number);
+    }, () -> stopWorkers(pool, transport, EXIT_FAILED));
     int status = EXIT_OK;
     try {
       program.run(pool, programArgs);
     } catch (Throwable failure) {
+      watch.yieldToSignal();
       System.err.println("jmpipool: " + className + " failed; ending the job");
       failure.printStackTrace();
       status = EXIT_FAILED;
     }
+    watch.yieldToSignal();
     if (pool != world) {
       stopWorkers(pool, transport, status);
     }
@@ -160,7 +169,10 @@ public final class Bootstrap {
     }
   }
 
-  /** The job is being ended by a signal: say which tasks each worker held. */
+  /**
+   * The job is being ended by a signal: say at once which tasks each worker holds (after a rank
+   * failed, mpirun kills the job a second after its SIGTERM, before any orderly end).
+   */
   private static void reportHeldTasks(String signal, MasterAgent agent) {
     System.err.println("jmpipool: master received SIG" + signal + " (from the MPI runtime after a rank failed, or"
         + " from the user or scheduler); tasks held by workers: " + describe(agent.heldTasksByWorker()));
@@ -187,9 +199,11 @@ public final class Bootstrap {
     PoolLayout layout = PoolLayout.allRanks(transport.size(), JobContext.threadsPerWorker());
     WorkerAgent agent = new WorkerAgent(transport, 0, layout, codec, comm, null,
         (channel, poolLayout) -> comm.run(new WorkerAgent(transport, channel, poolLayout, codec, comm, null, null)));
-    // A signal means the runtime or the user is ending the job, and says so itself; only an exit
-    // nobody asked for (System.exit in a task) needs explaining to the master.
-    ExitWatch watch = new ExitWatch(signal -> { }, () -> {
+    // A signal reaches every rank at once (srun, a scheduler): the master ends the job in order,
+    // letting running tasks finish, so a worker keeps serving until told to stop; it gives up
+    // only if the master never says so. Only an exit nobody asked for (System.exit in a task)
+    // needs explaining to the master.
+    ExitWatch watch = new ExitWatch((signal, number) -> haltUnlessStopped(number), () -> {
       if (!agent.stopping()) {
         try {
           agent.announceExit("System.exit was called, by a task", 1_000);
@@ -212,11 +226,39 @@ public final class Bootstrap {
     return EXIT_OK;
   }
 
+  /** A worker told by a signal that the job ends waits for the master's stop, but not forever. */
+  private static void haltUnlessStopped(int signalNumber) {
+    Thread fallback = new Thread(() -> {
+      try {
+        Thread.sleep(TimeUnit.SECONDS.toMillis(SignalDrain.graceSeconds() + 2 * STOP_GRACE_SECONDS));
+      } catch (InterruptedException e) {
+        return;
+      }
+      System.err.println("jmpipool: worker got no stop from the master after the signal; exiting");
+      Runtime.getRuntime().halt(128 + signalNumber);
+    }, "jmpipool-signal-fallback");
+    fallback.setDaemon(true);
+    fallback.start();
+  }
+
+  /** Handles a signal that ends the job. */
+  @FunctionalInterface
+  private interface SignalAction {
+    /**
+     * Runs in the signal's handler thread.
+     *
+     * @param name the signal's name, such as {@code TERM}
+     * @param number its number
+     */
+    void handle(String name, int number);
+  }
+
   /**
    * Runs an action when the JVM exits before {@link #disarm()}: a shutdown hook, plus handlers
-   * for SIGTERM and SIGINT that record the signal and exit with the conventional status. The
-   * handlers use {@code sun.misc.Signal} (module jdk.unsupported): a shutdown hook alone cannot
-   * tell a signal from a call to System.exit, and the two need different endings.
+   * for SIGTERM and SIGINT. The handlers use {@code sun.misc.Signal} (module jdk.unsupported): a
+   * shutdown hook alone cannot tell a signal from a call to System.exit, and the two need
+   * different endings. Once disarmed (the job is ending anyway), a signal exits at once with
+   * the conventional status, 128 + its number.
    */
   private static final class ExitWatch {
     private volatile boolean armed = true;
@@ -225,11 +267,10 @@ public final class Bootstrap {
     /**
      * Installs the hook and the handlers.
      *
-     * @param onSignal runs at once in the handler of SIGTERM or SIGINT, given the signal's name:
-     *     the job is being ended from outside, and the MPI runtime follows with SIGKILL soon
+     * @param onSignal runs in the handler of SIGTERM or SIGINT: the job is being ended from outside
      * @param onExit runs when the JVM exits early for another reason: System.exit called
      */
-    ExitWatch(Consumer<String> onSignal, Runnable onExit) {
+    ExitWatch(SignalAction onSignal, Runnable onExit) {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         if (armed && !signalled) {
           onExit.run();
@@ -238,14 +279,30 @@ public final class Bootstrap {
       for (String name : new String[] {"TERM", "INT"}) {
         try {
           Signal.handle(new Signal(name), received -> {
+            boolean first = !signalled;
             signalled = true;
-            if (armed) {
-              onSignal.accept(received.getName());
+            if (armed && first) {
+              onSignal.handle(received.getName(), received.getNumber());
+            } else if (!armed) {
+              System.exit(128 + received.getNumber());
             }
-            System.exit(128 + received.getNumber());
           });
         } catch (IllegalArgumentException e) {
           // The JVM keeps this signal for itself (-Xrs): its default handling stays.
+        }
+      }
+    }
+
+    /**
+     * Leaves the end of the job to a signal's handler, if a signal came: it ends the JVM with
+     * the signal's status once the pools are drained, so this thread must not end it first.
+     */
+    void yieldToSignal() {
+      while (signalled) {
+        try {
+          Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+          // Keep waiting: only the handler ends the JVM now.
         }
       }
     }

@@ -421,7 +421,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     Throwable localFailure;
     private byte[] payload;
     private Throwable remoteFailure;
-    private boolean notStarted;
+    /** Why the chunk was cancelled before it started, or {@code null}. */
+    private String notStarted;
     List<Object> values = List.of();
     Throwable failure;
 
@@ -445,8 +446,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     }
 
     @Override
-    public void onNotStarted() {
-      notStarted = true;
+    public void onNotStarted(String reason) {
+      notStarted = reason;
       finish();
     }
 
@@ -457,8 +458,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
 
     /** Decodes the outcome on the caller's thread. */
     void decode(Codec codec) {
-      if (notStarted) {
-        failure = new CancellationException("the map's task was cancelled before it started (executor shut down)");
+      if (notStarted != null) {
+        failure = new CancellationException("a task of the map " + notStarted);
         return;
       }
       Throwable workerFailure = remoteFailure;

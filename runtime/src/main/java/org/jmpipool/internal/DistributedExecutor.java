@@ -108,7 +108,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
         }
 
         @Override
-        public void onNotStarted() {
+        public void onNotStarted(String reason) {
         }
       };
       ByteBuffer payload = direct ? Wire.EMPTY_PAYLOAD : encodeTask(TaskKind.INIT, initializer, null).payload();
@@ -430,7 +430,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
     shutdown();
     CompletableFuture<List<Runnable>> onMaster = new CompletableFuture<>();
     CompletableFuture<List<Runnable>> everywhere = new CompletableFuture<>();
-    agent.cancelAll(onMaster, everywhere);
+    agent.cancelAll(true, MasterAgent.SHUT_DOWN, onMaster, everywhere);
     try {
       return everywhere.get(CANCEL_ALL_WAIT_MILLIS, TimeUnit.MILLISECONDS);
     } catch (TimeoutException | ExecutionException e) {
@@ -439,6 +439,31 @@ final class DistributedExecutor implements MpiPoolExecutor {
       Thread.currentThread().interrupt();
       return onMaster.getNow(List.of());
     }
+  }
+
+  /**
+   * Stops handing out tasks, after a signal: no new submissions, and tasks not started (on the
+   * master or queued on workers) are cancelled with the reason, while running ones go on; the
+   * workers stop once those are done. Any thread.
+   *
+   * @param reason completes "a task ..." in the message of the cancelled tasks' exceptions
+   * @return completes with the tasks that never started, once the workers gave back theirs
+   */
+  CompletableFuture<List<Runnable>> stopHandingOut(String reason) {
+    shutdown();
+    CompletableFuture<List<Runnable>> everywhere = new CompletableFuture<>();
+    agent.cancelAll(false, reason, new CompletableFuture<>(), everywhere);
+    return everywhere;
+  }
+
+  /** Returns how many tasks have run, with a result or a failure. */
+  long tasksRun() {
+    return agent.tasksRun();
+  }
+
+  /** Returns how many tasks the workers hold; after {@link #stopHandingOut}, those running. */
+  int tasksHeld() {
+    return agent.tasksHeld();
   }
 
   @Override

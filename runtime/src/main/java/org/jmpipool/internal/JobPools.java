@@ -1,5 +1,6 @@
 package org.jmpipool.internal;
 
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +24,7 @@ final class JobPools {
   private final Transport transport;
   private final MasterAgent job;
   private final AtomicInteger channels = new AtomicInteger();
-  private final Set<MpiPoolExecutor> open = ConcurrentHashMap.newKeySet();
+  private final Set<DistributedExecutor> open = ConcurrentHashMap.newKeySet();
 
   private JobPools(CommunicationThread comm, Transport transport, MasterAgent job) {
     this.comm = comm;
@@ -81,6 +82,12 @@ final class JobPools {
     open.add(executor);
     ended.whenComplete((ignored, failure) -> open.remove(executor));
     return executor;
+  }
+
+  /** Returns the pools on the job's ranks that have not ended. */
+  static List<DistributedExecutor> openPools() {
+    JobPools pools = installed;
+    return pools == null ? List.of() : List.copyOf(pools.open);
   }
 
   /**

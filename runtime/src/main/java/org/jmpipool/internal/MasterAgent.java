@@ -45,6 +45,8 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private static final int MAX_BATCH_BYTES = 1 << 20;
   /** How long a pool broken by its initializer waits for its workers to stop before it counts as ended. */
   private static final long BROKEN_STOP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** Why tasks are cancelled by a shutdown, completing "a task ...". */
+  static final String SHUT_DOWN = "was cancelled before it started (the executor was shut down)";
 
   private final Transport transport;
   private final int channel;
@@ -67,6 +69,8 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private boolean stopSent;
   private int stoppedWorkers;
   private CancelAll cancelAll;
+  /** Results and failures received: tasks that ran. Written by the communication thread only. */
+  private volatile long tasksRun;
 
   /** What the master knows of one worker. */
   private static final class WorkerLink {
@@ -95,14 +99,16 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     }
   }
 
-  /** A shutdownNow() in progress: waits for every worker to give back its unstarted tasks. */
+  /** A cancellation of every unstarted task in progress: waits for every worker to give back its own. */
   private static final class CancelAll {
     final List<Runnable> notStarted = new ArrayList<>();
     final CompletableFuture<List<Runnable>> done;
+    final String reason;
     int awaitedWorkers;
 
-    CancelAll(CompletableFuture<List<Runnable>> done) {
+    CancelAll(CompletableFuture<List<Runnable>> done, String reason) {
       this.done = done;
+      this.reason = reason;
     }
   }
 
@@ -130,6 +136,16 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   PoolLayout layout() {
     return layout;
+  }
+
+  /** Returns how many tasks have run (with a result or a failure); any thread. */
+  long tasksRun() {
+    return tasksRun;
+  }
+
+  /** Returns how many tasks the workers hold (running, or queued on them); any thread. */
+  int tasksHeld() {
+    return held.size();
   }
 
   /** Returns the record of a task some worker holds, or {@code null}; any thread. */
@@ -385,12 +401,14 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       case Wire.RESULT -> {
         TaskRecord record = release(id, aux);
         if (record != null) {
+          tasksRun++;
           record.completion.onResult(message, length, aux);
         }
       }
       case Wire.FAILED -> {
         TaskRecord record = release(id, aux);
         if (record != null) {
+          tasksRun++;
           record.completion.onFailure(record.failure(message, length));
         }
       }
@@ -400,7 +418,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
           if (cancelAll != null && record.kind != TaskKind.INIT) {
             cancelAll.notStarted.add(record.original);
           }
-          record.completion.onNotStarted();
+          record.completion.onNotStarted(cancelAll != null ? cancelAll.reason : SHUT_DOWN);
         }
       }
       case Wire.CANCEL_ALL_DONE -> {
@@ -446,12 +464,15 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   }
 
   /**
-   * Cancels every task not started and interrupts every running one; any thread.
+   * Cancels every task not started, and interrupts every running one if asked to; any thread.
    *
+   * @param interrupt whether running tasks are interrupted
+   * @param reason completes "a task ..." in the message of the cancelled tasks' exceptions
    * @param onMaster completes at once with the tasks that were still on the master
    * @param everywhere completes with those and the tasks the workers gave back
    */
-  void cancelAll(CompletableFuture<List<Runnable>> onMaster, CompletableFuture<List<Runnable>> everywhere) {
+  void cancelAll(boolean interrupt, String reason, CompletableFuture<List<Runnable>> onMaster,
+      CompletableFuture<List<Runnable>> everywhere) {
     execute(() -> {
       takeSubmissions();
       List<Runnable> notStarted = new ArrayList<>();
@@ -461,7 +482,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
           if (record.kind != TaskKind.INIT) {
             notStarted.add(record.original);
           }
-          record.completion.onNotStarted();
+          record.completion.onNotStarted(reason);
         }
       }
       onMaster.complete(List.copyOf(notStarted));
@@ -469,11 +490,11 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
         everywhere.complete(notStarted);
         return;
       }
-      CancelAll request = new CancelAll(everywhere);
+      CancelAll request = new CancelAll(everywhere, reason);
       request.notStarted.addAll(notStarted);
       for (WorkerLink worker : workers) {
         if (worker.holding > 0) {
-          worker.outbox.append(Wire.CANCEL_ALL, (byte) 1, 0, 0);
+          worker.outbox.append(Wire.CANCEL_ALL, (byte) (interrupt ? 1 : 0), 0, 0);
           request.awaitedWorkers++;
         }
       }

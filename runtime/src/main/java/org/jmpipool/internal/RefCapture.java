@@ -53,8 +53,8 @@ final class RefCapture {
         }
 
         @Override
-        public void onNotStarted() {
-          completion.onNotStarted();
+        public void onNotStarted(String reason) {
+          completion.onNotStarted(reason);
           release.run();
         }
       };

@@ -1,6 +1,7 @@
 package org.jmpipool.internal;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.CancellationException;
 
 /**
  * The future of one submitted task. Cancelling it also cancels the task: dropped if it has not
@@ -51,8 +52,8 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
   }
 
   @Override
-  public void onNotStarted() {
-    super.cancel(false);
+  public void onNotStarted(String reason) {
+    completeExceptionally(new CancellationException(reason));
   }
 
   @Override

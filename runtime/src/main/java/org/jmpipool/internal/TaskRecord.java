@@ -24,8 +24,12 @@ final class TaskRecord {
     /** The task failed, on the worker or before it got there. */
     void onFailure(Throwable failure);
 
-    /** The task was cancelled before it started. */
-    void onNotStarted();
+    /**
+     * The task was cancelled before it started.
+     *
+     * @param reason why, for the caller's {@link java.util.concurrent.CancellationException}
+     */
+    void onNotStarted(String reason);
   }
 
   final TaskKind kind;
