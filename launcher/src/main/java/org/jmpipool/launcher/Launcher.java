@@ -15,7 +15,9 @@ import org.jmpipool.internal.RankJvm;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code jmpipool} command: checks a launch request and turns it into an {@code mpirun} or
@@ -73,6 +75,11 @@ public final class Launcher implements Callable<Integer> {
       description = "auto, mpirun or srun (default: ${DEFAULT-VALUE}: srun inside a SLURM allocation, else mpirun).")
   private Kind kind;
 
+  @Option(names = "--srun-mpi", paramLabel = "TYPE",
+      description = "The PMI flavour srun uses (srun --mpi=TYPE; default: $JMPIPOOL_SRUN_MPI, else pmix, the one"
+          + " Debian's Open MPI supports).")
+  private String srunMpi;
+
   @Option(names = "--allow-run-as-root", description = "Let mpirun start ranks as root.")
   private boolean allowRunAsRoot;
 
@@ -89,6 +96,10 @@ public final class Launcher implements Callable<Integer> {
   private List<String> programArguments = new ArrayList<>();
 
   private final Installation installation;
+  @Spec
+  private CommandSpec spec;
+  /** Which launcher runs the ranks and why, for --dry-run and --verbose. */
+  private String launcherChoice;
 
   Launcher(Installation installation) {
     this.installation = installation;
@@ -125,13 +136,17 @@ public final class Launcher implements Callable<Integer> {
   public Integer call() throws LaunchException, IOException, InterruptedException {
     List<String> command = command();
     String line = Shell.quote(command);
+    if (dryRun || verbose) {
+      spec.commandLine().getErr().println("jmpipool: " + launcherChoice);
+    }
     if (dryRun) {
       System.out.println(line);
       return 0;
     }
     if (verbose) {
-      System.err.println("jmpipool: " + line);
+      spec.commandLine().getErr().println("jmpipool: " + line);
     }
+    spec.commandLine().getErr().flush();
     String commandFile = installation.environment().get("JMPIPOOL_COMMAND_FILE");
     if (commandFile != null && !commandFile.isEmpty()) {
       Files.writeString(Path.of(commandFile), line, StandardCharsets.UTF_8);
@@ -152,6 +167,12 @@ public final class Launcher implements Callable<Integer> {
     Kind resolved = kind == Kind.auto
         ? (inAllocation && installation.executable("srun").isPresent() ? Kind.srun : Kind.mpirun)
         : kind;
+    launcherChoice = "launcher " + resolved + (kind != Kind.auto ? " (--launcher " + kind + ")"
+        : resolved == Kind.srun ? " (auto: inside SLURM job " + installation.environment().get("SLURM_JOB_ID")
+            + ", srun on PATH)"
+        : inAllocation ? " (auto: inside SLURM job " + installation.environment().get("SLURM_JOB_ID")
+            + ", but no srun on PATH)"
+        : " (auto: not inside a SLURM allocation)");
     Path mpirun = installation.executable("mpirun").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
         "mpirun not found on PATH: install Open MPI (run " + installation.provisionScript() + ")"));
     List<Path> userClasspath = userClasspath();
@@ -177,7 +198,11 @@ public final class Launcher implements Callable<Integer> {
       throw new LaunchException(LaunchException.USAGE, "--launcher srun works inside a SLURM allocation"
           + " (sbatch or salloc); SLURM_JOB_ID is not set");
     }
-    List<String> prefix = new ArrayList<>(List.of(srun.toString(), "--mpi=pmix"));
+    String pmi = srunMpi != null ? srunMpi : installation.environment().getOrDefault("JMPIPOOL_SRUN_MPI", "pmix");
+    if (pmi.isBlank()) {
+      throw new LaunchException(LaunchException.USAGE, "--srun-mpi needs a PMI type, such as pmix");
+    }
+    List<String> prefix = new ArrayList<>(List.of(srun.toString(), "--mpi=" + pmi));
     if (rankCount != null) {
       prefix.add("--ntasks=" + rankCount);
     }

@@ -176,6 +176,27 @@ class LauncherTest {
   }
 
   @Test
+  void dryRunSaysWhichLauncherAutoPickedAndWhy() throws Exception {
+    Outcome outside = run("--dry-run", "-n", "2", WithMain.class.getName());
+    assertTrue(outside.err().contains("launcher mpirun (auto: not inside a SLURM allocation)"), outside.err());
+    environment.put("SLURM_JOB_ID", "12");
+    Outcome inside = run("--dry-run", WithMain.class.getName());
+    assertTrue(inside.err().contains("launcher srun (auto: inside SLURM job 12, srun on PATH)"), inside.err());
+    assertTrue(inside.out().startsWith("/opt/mpi/bin/srun --mpi=pmix "), inside.out());
+    Outcome chosen = run("--dry-run", "--launcher", "mpirun", WithMain.class.getName());
+    assertTrue(chosen.err().contains("launcher mpirun (--launcher mpirun)"), chosen.err());
+  }
+
+  @Test
+  void thePmiFlavourOfSrunIsConfigurable() throws Exception {
+    environment.put("SLURM_JOB_ID", "12");
+    assertEquals("--mpi=pmix_v4", command("--srun-mpi", "pmix_v4", WithMain.class.getName()).get(1));
+    environment.put("JMPIPOOL_SRUN_MPI", "pmi2");
+    assertEquals("--mpi=pmi2", command(WithMain.class.getName()).get(1));
+    assertEquals("--mpi=pmix", command("--srun-mpi", "pmix", WithMain.class.getName()).get(1));
+  }
+
+  @Test
   void srunIsChosenInsideAnAllocationAndRefusedOutside() throws Exception {
     Outcome outside = run("--launcher", "srun", "-n", "2", WithMain.class.getName());
     assertEquals(LaunchException.USAGE, outside.status());

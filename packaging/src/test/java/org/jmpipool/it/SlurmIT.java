@@ -140,16 +140,19 @@ class SlurmIT {
     Job job = sbatch("one-node.sbatch", List.of("--ntasks=3"), "--verbose", 120, Programs.Embedded.class.getName());
     assertEquals("COMPLETED", job.state(), job.toString());
     assertEquals(0, job.exitCode(), job.toString());
-    assertTrue(job.output().contains("srun --mpi=pmix"), job.toString());
+    assertTrue(job.output().contains("launcher srun (auto: inside SLURM job") && job.output().contains("srun --mpi=pmix"),
+        job.toString());
     assertTrue(job.output().contains("squares [1, 4, 9, 16, 25] on 2 workers, backend MPI, rank 0 of 3"), job.toString());
   }
 
+  /** Rank and size come from MPI: 3 ranks under mpirun in an allocation of 4 tasks. */
   @Test
   void aBatchJobRunsItsRanksThroughMpirun() throws Exception {
-    Job job = sbatch("one-node.sbatch", List.of("--ntasks=3"), "--launcher mpirun --verbose", 120,
+    Job job = sbatch("one-node.sbatch", List.of("--ntasks=4"), "--launcher mpirun -n 3 --verbose", 120,
         Programs.Embedded.class.getName());
     assertEquals("COMPLETED", job.state(), job.toString());
-    assertTrue(job.output().contains("mpirun") && !job.output().contains("srun --mpi"), job.toString());
+    assertTrue(job.output().contains("launcher mpirun (--launcher mpirun)") && !job.output().contains("srun --mpi"),
+        job.toString());
     assertTrue(job.output().contains("on 2 workers, backend MPI, rank 0 of 3"), job.toString());
   }
 
