@@ -132,6 +132,8 @@ public final class Bootstrap {
     JobPools.endOpenPools(STOP_GRACE_SECONDS);
     stopWorkers(world, transport, status);
     watch.disarm();
+    // A signal that came while the pools were stopping is being handled: its status wins.
+    watch.yieldToSignal();
     return status;
   }
 
