@@ -59,6 +59,8 @@ class ExecutorIT {
     assertTrue(result.err().contains("SIG" + signal + " received"), result.toString());
     assertTrue(result.err().matches("(?s).*SIG" + signal + " summary: 0 tasks done, 2 running when it came \\(2 finished in"
         + " time, 0 interrupted\\), 40 never started.*"), result.toString());
+    assertTrue(result.out().contains("cancelled: the task never started: the job received SIG" + signal + " and is"
+        + " ending"), result.toString());
     assertFalse(result.all().contains("unexpectedly"), result.toString());
   }
 

@@ -84,7 +84,13 @@ final class Programs {
       Thread.sleep(500);
       System.out.println("submitted " + futures.size() + " tasks");
       for (CompletableFuture<Integer> future : futures) {
-        future.get();
+        try {
+          future.get();
+        } catch (java.util.concurrent.CancellationException e) {
+          System.out.println("cancelled: " + e.getMessage());
+          System.out.flush();
+          throw e;
+        }
       }
       System.out.println("all tasks done, unexpectedly");
     }

@@ -53,7 +53,7 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
 
   @Override
   public void onNotStarted(String reason) {
-    completeExceptionally(new CancellationException(reason));
+    completeExceptionally(new CancellationException("the task " + reason));
   }
 
   @Override
