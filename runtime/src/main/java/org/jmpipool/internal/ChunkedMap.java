@@ -363,16 +363,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     /** A chunk run on a worker thread of a local pool that does not serialize: values, then the first failure. */
     private static DirectOutcome applyDirectly(SerializableFunction<Object, ?> function, List<Object> items) {
       List<Object> values = new ArrayList<>(items.size());
-      RunningTask scope = RunningTask.onThisThread();
-      for (int i = 0; i < items.size(); i++) {
-        scope.item(i);
-        try {
-          values.add(function.apply(items.get(i)));
-        } catch (Throwable failure) {
-          return new DirectOutcome(values, TaskRunner.markOrigin(failure));
-        }
-      }
-      return new DirectOutcome(values, null);
+      Throwable failure = TaskRunner.applyEach(function, items, values);
+      return new DirectOutcome(values, failure == null ? null : TaskRunner.markOrigin(failure));
     }
 
     synchronized void observe(int items, long executionNanos) {

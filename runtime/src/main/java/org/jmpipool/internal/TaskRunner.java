@@ -147,6 +147,26 @@ final class TaskRunner {
   }
 
   /**
+   * Applies a chunk's function to its items in order on the calling task thread, each item with
+   * its own random generator, until one fails.
+   *
+   * @param values receives the values of the items before the failure
+   * @return the failure, or {@code null}
+   */
+  static Throwable applyEach(Function<Object, ?> function, List<Object> items, List<Object> values) {
+    RunningTask scope = RunningTask.onThisThread();
+    for (int i = 0; i < items.size(); i++) {
+      scope.item(i);
+      try {
+        values.add(function.apply(items.get(i)));
+      } catch (Throwable failure) {
+        return failure;
+      }
+    }
+    return null;
+  }
+
+  /**
    * Attaches the {@link RemoteOrigin} of the calling task thread to an exception that does not
    * travel as bytes (which would get it when decoded).
    */
@@ -184,18 +204,7 @@ final class TaskRunner {
     Function<Object, Object> function = (Function<Object, Object>) parts[0];
     List<Object> items = (List<Object>) parts[1];
     List<Object> values = new ArrayList<>(items.size());
-    Throwable taskFailure = null;
-    RunningTask scope = RunningTask.onThisThread();
-    for (int i = 0; i < items.size(); i++) {
-      scope.item(i);
-      try {
-        values.add(function.apply(items.get(i)));
-      } catch (Throwable t) {
-        taskFailure = t;
-        break;
-      }
-    }
-    Throwable itemFailure = taskFailure;
+    Throwable itemFailure = applyEach(function, items, values);
     return codec.encode("map results", null, (kryo, output) -> {
       StringBuilder serializationFailure = new StringBuilder();
       Throwable first = itemFailure;
