@@ -21,7 +21,7 @@ import org.jmpipool.internal.SpawnSettings;
  *
  * <pre>{@code
  * try (MpiPoolExecutor pool = Jmpipool.builder().backend(Backend.SPAWN).workers(4)
- *     .threadsPerWorker(8).initializer(Model::load, modelPath)
+ *     .threadsPerWorker(8).initializer(Model::load, Path.of("model.bin"))
  *     .jvmOptions("-Xmx2g").inheritSystemProperties("model.dir").build()) {
  *   ...
  * }

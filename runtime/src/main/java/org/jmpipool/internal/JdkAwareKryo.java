@@ -10,7 +10,10 @@ import com.esotericsoftware.kryo.kryo5.serializers.JavaSerializer;
 import com.esotericsoftware.kryo.kryo5.serializers.MapSerializer;
 import com.esotericsoftware.kryo.kryo5.objenesis.strategy.StdInstantiatorStrategy;
 import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.Serializable;
+import java.nio.file.Path;
 import org.jmpipool.RemoteRef;
 
 /**
@@ -38,6 +41,23 @@ final class JdkAwareKryo extends Kryo {
     register(Class.class);
     register(ClosureSerializer.Closure.class, new ClosureSerializer());
     addDefaultSerializer(RemoteRef.class, new StoredObjects.RefSerializer());
+    addDefaultSerializer(Path.class, new PathSerializer());
+  }
+
+  /**
+   * Paths are common task arguments (input files, model directories), but not serializable, and
+   * their fields are closed to reflection: a path travels as its string, on the default file system.
+   */
+  private static final class PathSerializer extends Serializer<Path> {
+    @Override
+    public void write(Kryo kryo, Output output, Path path) {
+      output.writeString(path.toString());
+    }
+
+    @Override
+    public Path read(Kryo kryo, Input input, Class<? extends Path> type) {
+      return Path.of(input.readString());
+    }
   }
 
   /** Records that an exception interrupted this instance mid-way, so it must not be reused. */

@@ -95,8 +95,7 @@ final class RefCapture {
   static void note(StoredObjects.Handle<?> handle) {
     RefCapture capture = CURRENT.get();
     if (capture == null || capture.owner != handle.owner()) {
-      throw new IllegalStateException("RemoteRef #" + handle.id() + " can only be used by tasks of the WorkerPool"
-          + " that stored it");
+      throw StoredObjects.foreign(handle.id());
     }
     capture.held.add(handle.acquireForTask());
   }

@@ -17,6 +17,9 @@ public final class RunningTask implements TaskContext {
   private static final long INDEX_STEP = 0x9E3779B97F4A7C15L;
 
   private final WorkerContext worker;
+  /** The random base of the running task (of its first item, for a chunk). */
+  private long taskBase;
+  /** The random base of the item running now. */
   private long randomBase;
   private RandomGenerator random;
   private WorkerGroup.Member member;
@@ -73,16 +76,15 @@ public final class RunningTask implements TaskContext {
 
   /** Starts a task whose random base is given. */
   void begin(long base) {
+    this.taskBase = base;
     this.randomBase = base;
     this.random = null;
   }
 
   /** Moves to item {@code offset} of a chunk. */
   void item(int offset) {
-    if (offset > 0) {
-      randomBase += INDEX_STEP;
-      random = null;
-    }
+    randomBase = taskBase + offset * INDEX_STEP;
+    random = null;
   }
 
   /** Ends the task: leaves its group of parallel tasks, if it joined one. */

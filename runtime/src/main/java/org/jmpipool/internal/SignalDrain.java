@@ -33,6 +33,8 @@ final class SignalDrain {
     try {
       return value == null || value.isBlank() ? DEFAULT_GRACE_SECONDS : Math.max(0, Long.parseLong(value.trim()));
     } catch (NumberFormatException e) {
+      System.err.println("jmpipool: " + GRACE_PROPERTY + " must be whole seconds, not '" + value + "'; using "
+          + DEFAULT_GRACE_SECONDS);
       return DEFAULT_GRACE_SECONDS;
     }
   }

@@ -78,12 +78,21 @@ final class StoredObjects {
    */
   void checkUsable(RemoteRef<?> ref) {
     if (!(ref instanceof Handle<?> handle) || handle.owner() != this) {
-      throw new IllegalStateException("RemoteRef #" + ref.id() + " can only be used by tasks of the WorkerPool that"
-          + " stored it");
+      throw foreign(ref.id());
     }
     if (handle.isClosed()) {
-      throw new IllegalStateException("RemoteRef #" + ref.id() + " was closed; it cannot be used any more");
+      throw closed(ref.id());
     }
+  }
+
+  /** The error of a handle used by a task of a pool that did not store it. */
+  static IllegalStateException foreign(long id) {
+    return new IllegalStateException("RemoteRef #" + id + " can only be used by tasks of the WorkerPool that stored it");
+  }
+
+  /** The error of a handle used after it was closed. */
+  static IllegalStateException closed(long id) {
+    return new IllegalStateException("RemoteRef #" + id + " was closed; it cannot be used any more");
   }
 
   private synchronized void forget(Shared shared) {
@@ -146,7 +155,7 @@ final class StoredObjects {
     /** Holds the object for a task that uses this handle. */
     Shared acquireForTask() {
       if (closed.get() || !shared.tryAcquire()) {
-        throw new IllegalStateException("RemoteRef #" + shared.id + " was closed; it cannot be used any more");
+        throw closed(shared.id);
       }
       return shared;
     }
@@ -160,7 +169,7 @@ final class StoredObjects {
     @SuppressWarnings("unchecked")
     public T get() {
       if (closed.get()) {
-        throw new IllegalStateException("RemoteRef #" + shared.id + " was closed; it cannot be used any more");
+        throw closed(shared.id);
       }
       return (T) copyOnThisWorker(shared.id);
     }

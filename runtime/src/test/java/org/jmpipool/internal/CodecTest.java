@@ -78,6 +78,8 @@ class CodecTest {
     UUID id = UUID.randomUUID();
     assertEquals(id, roundTrip(id));
     assertEquals(3, roundTrip(new int[] {1, 2, 3}).length);
+    assertEquals(java.nio.file.Path.of("/data/model.bin"), roundTrip(java.nio.file.Path.of("/data/model.bin")));
+    assertEquals(List.of(java.nio.file.Path.of("a/b")), roundTrip(new ArrayList<>(List.of(java.nio.file.Path.of("a/b")))));
   }
 
   @Test
