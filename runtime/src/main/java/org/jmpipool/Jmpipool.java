@@ -2,9 +2,11 @@ package org.jmpipool;
 
 import java.util.Collection;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.jmpipool.internal.JobContext;
@@ -192,7 +194,7 @@ public final class Jmpipool {
 
   /**
    * Gives futures in the order they complete, like Python's {@code concurrent.futures.as_completed}.
-   * Iterating blocks until the next future completes.
+   * Iterating blocks until the next future completes. A future listed more than once is given once.
    *
    * @param futures the futures, of any executor
    * @param <T> the value type
@@ -200,8 +202,10 @@ public final class Jmpipool {
    */
   public static <T> Iterable<CompletableFuture<T>> asCompleted(Collection<? extends CompletableFuture<T>> futures) {
     LinkedBlockingQueue<CompletableFuture<T>> done = new LinkedBlockingQueue<>();
-    int count = futures.size();
-    for (CompletableFuture<T> future : futures) {
+    // A future listed twice is one future: it is given once, as Python's as_completed does.
+    Set<CompletableFuture<T>> distinct = new LinkedHashSet<>(futures);
+    int count = distinct.size();
+    for (CompletableFuture<T> future : distinct) {
       future.whenComplete((value, failure) -> done.add(future));
     }
     return () -> new Iterator<>() {

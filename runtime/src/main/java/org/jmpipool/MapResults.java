@@ -16,10 +16,15 @@ import java.util.stream.Stream;
  *
  * <p>Iteration waits for the next result. When the task of an item failed, the results before it
  * are delivered first, then {@code next()} throws a {@link java.util.concurrent.CompletionException}
- * whose cause is the task's exception; a missed deadline throws one caused by a
- * {@link java.util.concurrent.TimeoutException}. After either, or after {@link #close()}, the
- * unfinished work is cancelled. Work is also cancelled when the results become unreachable
- * without being closed, but not promptly: close them.
+ * whose cause is the task's exception. The deadline ({@link MapOptions#timeout}) counts from the
+ * call that started the map and is checked while waiting for a result that has not arrived, as in
+ * Python: a missed one throws a {@code CompletionException} caused by a
+ * {@link java.util.concurrent.TimeoutException}; results that arrived in time are delivered
+ * however late they are read. An interrupt of the waiting thread throws a
+ * {@link java.util.concurrent.CancellationException} and keeps the thread's interrupt status.
+ * After any of these, or after {@link #close()}, the unfinished work is cancelled, the item being
+ * waited for included (its task is interrupted on its worker). Work is also cancelled when the
+ * results become unreachable without being closed, but not promptly: close them.
  *
  * @param <R> the result type
  */
@@ -50,7 +55,11 @@ public interface MapResults<R> extends Iterable<R>, AutoCloseable {
    */
   List<R> toList();
 
-  /** Cancels the work not yet done; results not yet handed out are dropped. Idempotent. */
+  /**
+   * Cancels the work not yet done; results not yet handed out are dropped. Idempotent, and
+   * callable from any thread: a reader waiting meanwhile, or reading on, gets a
+   * {@link java.util.concurrent.CancellationException}.
+   */
   @Override
   void close();
 }

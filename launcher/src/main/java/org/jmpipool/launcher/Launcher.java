@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jmpipool.internal.JobContext;
+import org.jmpipool.internal.ProgramArguments;
 import org.jmpipool.internal.RankJvm;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -134,29 +135,106 @@ public final class Launcher implements Callable<Integer> {
 
   @Override
   public Integer call() throws LaunchException, IOException, InterruptedException {
-    List<String> command = command();
-    String line = Shell.quote(command);
+    JobCommand job = jobCommand();
+    List<String> inline = job.inline();
     if (dryRun || verbose) {
       spec.commandLine().getErr().println("jmpipool: " + launcherChoice);
+      if (job.argumentsTooLong()) {
+        spec.commandLine().getErr().println("jmpipool: the program's arguments (" + job.argumentBytes() + " bytes) are"
+            + " too long for MPI's command line; they reach rank 0 through a file in " + argumentsDirectory());
+      }
     }
     if (dryRun) {
-      System.out.println(line);
+      System.out.println(Shell.quote(inline));
       return 0;
     }
     if (verbose) {
-      spec.commandLine().getErr().println("jmpipool: " + line);
+      spec.commandLine().getErr().println("jmpipool: " + Shell.quote(inline));
     }
     spec.commandLine().getErr().flush();
+    Path argumentsFile = job.argumentsTooLong() ? Files.createTempFile(argumentsDirectory(), "jmpipool-args-", "") : null;
+    List<String> start = job.start(argumentsFile);
     String commandFile = installation.environment().get("JMPIPOOL_COMMAND_FILE");
     if (commandFile != null && !commandFile.isEmpty()) {
-      Files.writeString(Path.of(commandFile), line, StandardCharsets.UTF_8);
+      // bin/jmpipool appends the program's class and arguments from its own command line, byte for
+      // byte (this JVM decoded them by its locale), or writes the arguments to the file.
+      int launcherArguments = spec.commandLine().getParseResult().originalArgs().size() - 1 - programArguments.size();
+      Files.writeString(Path.of(commandFile), launcherArguments + "\n" + (argumentsFile == null ? "" : argumentsFile)
+          + "\n" + Shell.quote(start), StandardCharsets.UTF_8);
       return 0;
+    }
+    List<String> command = new ArrayList<>(start);
+    command.add(mainClass);
+    if (argumentsFile == null) {
+      command.addAll(programArguments);
+    } else {
+      Files.write(argumentsFile, ProgramArguments.encode(programArguments));
     }
     return new ProcessBuilder(command).inheritIO().start().waitFor();
   }
 
-  /** Builds the command line of the job. */
+  /** Where a program's arguments go when they are too long for the command line: $TMPDIR, else /tmp. */
+  private Path argumentsDirectory() {
+    String tmp = installation.environment().get("TMPDIR");
+    return Path.of(tmp != null && !tmp.isEmpty() ? tmp : "/tmp");
+  }
+
+  /** Builds the command line of the job, the program's arguments inline. */
   List<String> command() throws LaunchException {
+    return jobCommand().inline();
+  }
+
+  /**
+   * The job's command: mpirun or srun and the rank JVM up to the bootstrap, then the program's
+   * class and arguments.
+   *
+   * @param throughBootstrap the command up to and including the bootstrap class
+   * @param mainClass the program's class
+   * @param arguments the program's arguments
+   */
+  record JobCommand(List<String> throughBootstrap, String mainClass, List<String> arguments) {
+
+    /**
+     * Above this many bytes, the program's arguments go through a file: Open MPI passes the
+     * ranks' whole command line to each rank in one environment variable, and Linux refuses a
+     * single string over 128 KiB when it starts a process.
+     */
+    static final int MAX_INLINE_BYTES = 64 * 1024;
+
+    List<String> inline() {
+      List<String> command = new ArrayList<>(throughBootstrap);
+      command.add(mainClass);
+      command.addAll(arguments);
+      return command;
+    }
+
+    long argumentBytes() {
+      return bytes(arguments);
+    }
+
+    boolean argumentsTooLong() {
+      return bytes(inline()) > MAX_INLINE_BYTES;
+    }
+
+    /**
+     * The command that starts the job, up to the bootstrap: with the arguments file's name when
+     * the arguments go through one.
+     */
+    List<String> start(Path argumentsFile) {
+      if (argumentsFile == null) {
+        return throughBootstrap;
+      }
+      List<String> command = new ArrayList<>(throughBootstrap);
+      command.add(command.size() - 1, "-D" + ProgramArguments.FILE_PROPERTY + "=" + argumentsFile);
+      return command;
+    }
+
+    private static long bytes(List<String> words) {
+      return words.stream().mapToLong(word -> word.getBytes(StandardCharsets.UTF_8).length + 1L).sum();
+    }
+  }
+
+  private JobCommand jobCommand() throws LaunchException {
     if (threadsPerRank != null && threadsPerRank < 1) {
       throw new LaunchException(LaunchException.USAGE, "--threads-per-rank must be at least 1, got " + threadsPerRank);
     }
@@ -187,8 +265,15 @@ public final class Launcher implements Callable<Integer> {
         ? srunPrefix(inAllocation, rankCount)
         : mpirunPrefix(mpirun, rankCount));
     command.addAll(launcherOptions);
-    command.addAll(rankJvm(mpirun, bindings, userClasspath));
-    return command;
+    command.addAll(rankJvm(mpirun, bindings));
+    JobCommand job = new JobCommand(command, mainClass, programArguments);
+    long rankCommandBytes = JobCommand.bytes(rankJvm(mpirun, bindings));
+    if (rankCommandBytes > JobCommand.MAX_INLINE_BYTES) {
+      throw new LaunchException(LaunchException.USAGE, "the ranks' JVM command line would be " + rankCommandBytes
+          + " bytes without the program's arguments, too long for MPI to start them (Linux takes at most 128 KiB):"
+          + " shorten the classpath with dir/* entries, or the -J options");
+    }
+    return job;
   }
 
   private List<String> srunPrefix(boolean inAllocation, Integer rankCount) throws LaunchException {
@@ -234,8 +319,8 @@ public final class Launcher implements Callable<Integer> {
     return prefix;
   }
 
-  /** The command each rank runs: the JVM with the runtime's options, the bootstrap, the program. */
-  private List<String> rankJvm(Path mpirun, Path bindings, List<Path> userClasspath) {
+  /** The command each rank runs, up to the bootstrap: the JVM with the runtime's options and the user's. */
+  private List<String> rankJvm(Path mpirun, Path bindings) throws LaunchException {
     List<String> jvm = new ArrayList<>();
     jvm.add(javaExecutable());
     jvm.addAll(RankJvm.runtimeOptions(installation.rankJavaVersion(), jvmOptions));
@@ -248,36 +333,45 @@ public final class Launcher implements Callable<Integer> {
     }
     jvm.addAll(jvmOptions);
     jvm.add("-cp");
-    jvm.add(rankClasspath(bindings, userClasspath));
+    jvm.add(rankClasspath(bindings));
     jvm.add(BOOTSTRAP);
-    jvm.add(mainClass);
-    jvm.addAll(programArguments);
     return jvm;
   }
 
-  private String rankClasspath(Path bindings, List<Path> userClasspath) {
+  /** The ranks' classpath; a user's dir/* entry stays a wildcard, which the rank JVM expands itself. */
+  private String rankClasspath(Path bindings) {
     List<String> entries = new ArrayList<>();
     entries.add(installation.home().resolve("lib") + File.separator + "*");
     entries.add(bindings.toString());
-    userClasspath.forEach(entry -> entries.add(entry.toString()));
+    for (String entry : userClasspathEntries()) {
+      entries.add(entry.endsWith("*")
+          ? absolute(entry.substring(0, entry.length() - 1)) + File.separator + "*"
+          : absolute(entry).toString());
+    }
     entries.add(installation.home().resolve("examples") + File.separator + "*");
     return String.join(File.pathSeparator, entries);
   }
 
+  /** The user's classpath with its dir/* entries expanded into the jars they stand for. */
   private List<Path> userClasspath() throws LaunchException {
-    String path = classpath != null ? classpath : installation.environment().getOrDefault("CLASSPATH", ".");
     List<Path> entries = new ArrayList<>();
-    for (String entry : path.split(File.pathSeparator)) {
-      if (entry.isEmpty()) {
-        continue;
-      }
+    for (String entry : userClasspathEntries()) {
       if (entry.endsWith("*")) {
         entries.addAll(jars(Path.of(entry.substring(0, entry.length() - 1))));
       } else {
-        entries.add(Path.of(entry).toAbsolutePath().normalize());
+        entries.add(absolute(entry));
       }
     }
     return entries;
+  }
+
+  private List<String> userClasspathEntries() {
+    String path = classpath != null ? classpath : installation.environment().getOrDefault("CLASSPATH", ".");
+    return java.util.Arrays.stream(path.split(File.pathSeparator)).filter(entry -> !entry.isEmpty()).toList();
+  }
+
+  private static Path absolute(String entry) {
+    return Path.of(entry.isEmpty() ? "." : entry).toAbsolutePath().normalize();
   }
 
   private static List<Path> jars(Path directory) throws LaunchException {

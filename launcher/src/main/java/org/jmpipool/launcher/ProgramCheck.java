@@ -28,7 +28,8 @@ final class ProgramCheck {
         return;
       }
       Method main = type.getMethod("main", String[].class);
-      if (Modifier.isStatic(main.getModifiers())) {
+      // As java requires: static, and void (java refuses a main returning int).
+      if (Modifier.isStatic(main.getModifiers()) && main.getReturnType() == void.class) {
         return;
       }
     } catch (NoSuchMethodException | ClassNotFoundException e) {

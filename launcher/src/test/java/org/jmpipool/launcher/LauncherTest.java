@@ -30,6 +30,12 @@ class LauncherTest {
   public static final class WithoutMain {
   }
 
+  public static final class WithIntMain {
+    public static int main(String[] args) {
+      return 0;
+    }
+  }
+
   @TempDir
   Path home;
 
@@ -244,13 +250,46 @@ class LauncherTest {
     assertEquals(2, noClass.status());
   }
 
+  /**
+   * bin/jmpipool appends the program's class and arguments itself, from its own arguments: the
+   * command file says how many of those were the launcher's, and holds the command up to the
+   * bootstrap.
+   */
   @Test
-  void theCommandFileReceivesTheQuotedCommand() throws Exception {
+  void theCommandFileSaysWhereTheProgramsArgumentsStartAndHoldsTheQuotedCommand() throws Exception {
     Path file = Files.createTempFile(home, "command", ".sh");
     environment.put("JMPIPOOL_COMMAND_FILE", file.toString());
-    assertEquals(0, run("-n", "2", WithMain.class.getName(), "it's").status());
-    String line = Files.readString(file);
-    assertTrue(line.endsWith(" 'it'\\''s'"), line);
+    assertEquals(0, run("-n", "2", "-J-Da=it's", "--", WithMain.class.getName(), "b c", "x").status());
+    List<String> lines = Files.readAllLines(file);
+    assertEquals("4", lines.get(0), "launcher arguments before the class");
+    assertEquals("", lines.get(1), "no arguments file");
+    assertTrue(lines.get(2).contains(" '-Da=it'\\''s' "), lines.get(2));
+    assertTrue(lines.get(2).endsWith(" " + Launcher.BOOTSTRAP), lines.get(2));
+  }
+
+  @Test
+  void argumentsTooLongForTheCommandLineGoThroughAFile() throws Exception {
+    Path file = Files.createTempFile(home, "command", ".sh");
+    environment.put("JMPIPOOL_COMMAND_FILE", file.toString());
+    environment.put("TMPDIR", home.toString());
+    String[] args = new String[2 + 2000];
+    args[0] = WithMain.class.getName();
+    args[1] = "first";
+    java.util.Arrays.fill(args, 2, args.length, "x".repeat(40));
+    assertEquals(0, run(args).status());
+    List<String> lines = Files.readAllLines(file);
+    assertEquals("0", lines.get(0));
+    Path arguments = Path.of(lines.get(1));
+    assertTrue(arguments.startsWith(home) && Files.exists(arguments), "an arguments file in TMPDIR: " + lines.get(1));
+    assertTrue(lines.get(2).endsWith(" -Djmpipool.argumentsFile=" + arguments + " " + Launcher.BOOTSTRAP), lines.get(2));
+    assertFalse(lines.get(2).contains("first"), "the arguments are not on the command line");
+  }
+
+  @Test
+  void aMainThatReturnsAValueIsRefusedAsJavaRefusesIt() {
+    Outcome outcome = run("-n", "2", WithIntMain.class.getName());
+    assertEquals(LaunchException.USAGE, outcome.status());
+    assertTrue(outcome.err().contains("has no public static void main(String[])"), outcome.err());
   }
 
   @Test

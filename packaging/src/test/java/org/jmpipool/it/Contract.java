@@ -1,6 +1,8 @@
 package org.jmpipool.it;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,12 +18,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.jmpipool.Jmpipool;
 import org.jmpipool.MapOptions;
+import org.jmpipool.MapResults;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.RemoteOrigin;
+import org.jmpipool.RemoteTaskException;
+import org.jmpipool.SerializableFunction;
 import org.jmpipool.TaskContext;
 import org.jmpipool.TaskSerializationException;
 
@@ -76,8 +84,95 @@ public final class Contract {
     }
   }
 
+  /** Sleeps on a thread of the test's own (Programs.sleep is for tasks). */
+  static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   static int square(int x) {
     return x * x;
+  }
+
+  /** Exceptions whose own methods misbehave, as user code may write them. */
+  enum Awkward {
+    MESSAGE_OVERFLOWS_THE_STACK, MESSAGE_THROWS_AN_ERROR, STACK_TRACE_THROWS, CAUSE_THROWS, WRITE_OBJECT_FAILS,
+    TO_STRING_THROWS;
+
+    Object raise() {
+      throw switch (this) {
+        case MESSAGE_OVERFLOWS_THE_STACK -> new RuntimeException() {
+          @Override
+          public String getMessage() {
+            return getMessage() + "!";
+          }
+        };
+        case MESSAGE_THROWS_AN_ERROR -> new RuntimeException() {
+          @Override
+          public String getMessage() {
+            throw new InternalError("no message");
+          }
+        };
+        case STACK_TRACE_THROWS -> new RuntimeException("trace") {
+          @Override
+          public StackTraceElement[] getStackTrace() {
+            throw new IllegalStateException("no stack trace");
+          }
+        };
+        case CAUSE_THROWS -> new RuntimeException("cause") {
+          @Override
+          public synchronized Throwable getCause() {
+            throw new IllegalStateException("no cause");
+          }
+        };
+        case WRITE_OBJECT_FAILS -> new Unwritable();
+        case TO_STRING_THROWS -> new RuntimeException("to string") {
+          @Override
+          public String toString() {
+            throw new IllegalStateException("no string");
+          }
+
+          @Override
+          public String getLocalizedMessage() {
+            throw new IllegalStateException("no localized message");
+          }
+        };
+      };
+    }
+
+    /** An exception whose Java serialization fails with an error. */
+    static final class Unwritable extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+
+      Unwritable() {
+        super("unwritable");
+      }
+
+      private void writeObject(java.io.ObjectOutputStream out) {
+        throw new InternalError("cannot write");
+      }
+    }
+  }
+
+  /**
+   * Fails unless every worker runs short tasks again: a worker still busy with a task that
+   * should have been cancelled keeps those queued on it waiting.
+   */
+  static void expectEveryWorkerFree(MpiPoolExecutor pool, int workers, String when) throws Exception {
+    List<CompletableFuture<Integer>> probes = new ArrayList<>();
+    for (int i = 0; i < 3 * workers; i++) {
+      probes.add(pool.submit(() -> Programs.sleep(100)));
+    }
+    for (CompletableFuture<Integer> probe : probes) {
+      try {
+        probe.get(20, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        throw new AssertionError("a worker is still busy " + when + ": the task waited for was not cancelled");
+      }
+    }
   }
 
   /**
@@ -128,6 +223,91 @@ public final class Contract {
         RemoteOrigin origin = RemoteOrigin.of(e.getCause()).orElseThrow();
         expect(origin.workerRank() >= 1 && origin.workerRank() <= workers, "rank " + origin.workerRank());
         expect(!origin.host().isEmpty(), "host");
+      }
+    }));
+
+    checks.add(new Named("awkward-exceptions-fail-their-own-futures", () -> {
+      for (Awkward kind : Awkward.values()) {
+        try {
+          pool.submit(() -> kind.raise()).get(20, TimeUnit.SECONDS);
+          throw new AssertionError(kind + ": no exception");
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause();
+          if (serializes || kind != Awkward.WRITE_OBJECT_FAILS) {
+            // Described in words: nothing on the master calls the misbehaving methods again.
+            expect(cause instanceof RemoteTaskException remote && remote.remoteClassName().startsWith(Awkward.class.getName()),
+                kind + ": described, got " + cause.getClass().getName());
+          } else {
+            expect(cause instanceof Awkward.Unwritable, kind + ": handed over as it is");
+          }
+        } catch (TimeoutException e) {
+          throw new AssertionError(kind + ": the future never completed");
+        }
+      }
+      expectEveryWorkerFree(pool, workers, "after awkward exceptions");
+    }));
+
+    checks.add(new Named("an-idle-task-thread-survives-a-stray-interrupt", () -> {
+      List<CompletableFuture<Boolean>> strays = new ArrayList<>();
+      for (int i = 0; i < 2 * workers; i++) {
+        strays.add(pool.submit(() -> {
+          Thread taskThread = Thread.currentThread();
+          Thread later = new Thread(() -> {
+            pause(300);
+            taskThread.interrupt();
+          });
+          later.setDaemon(true);
+          later.start();
+          return true;
+        }));
+      }
+      for (CompletableFuture<Boolean> stray : strays) {
+        stray.get(20, TimeUnit.SECONDS);
+      }
+      Thread.sleep(600);
+      expectEveryWorkerFree(pool, workers, "after stray interrupts of idle task threads");
+    }));
+
+    checks.add(new Named("exceptions-travel-as-arguments", () -> {
+      String message = pool.submit((Exception e) -> e.getClass().getSimpleName() + ": " + e.getMessage(),
+          new IOException("carried")).get(20, TimeUnit.SECONDS);
+      expect("IOException: carried".equals(message), message);
+    }));
+
+    checks.add(new Named("completable-future-async-stages-run-on-workers", () -> {
+      int rank = CompletableFuture.supplyAsync((Supplier<Integer> & Serializable) () -> TaskContext.current().rank(), pool)
+          .get(20, TimeUnit.SECONDS);
+      expect(rank >= 1 && rank <= workers, "supplyAsync ran on a worker: " + rank);
+      CompletableFuture.runAsync((Runnable & Serializable) () -> TaskContext.current().rank(), pool).get(20, TimeUnit.SECONDS);
+      CompletableFuture<Integer> source = new CompletableFuture<>();
+      CompletableFuture<String> chained = source.thenApplyAsync(
+          (Function<Integer, String> & Serializable) x -> x + 1 + "@" + TaskContext.current().rank(), pool);
+      source.complete(41);
+      expect(chained.get(20, TimeUnit.SECONDS).startsWith("42@"), "thenApplyAsync: " + chained.get());
+      CompletableFuture<Integer> combined = CompletableFuture.completedFuture(2).thenCombineAsync(
+          CompletableFuture.completedFuture(3), (BiFunction<Integer, Integer, Integer> & Serializable) Integer::sum, pool);
+      expect(combined.get(20, TimeUnit.SECONDS) == 5, "thenCombineAsync");
+      CompletableFuture<String> handled = CompletableFuture.<Integer>failedFuture(new ArithmeticException("source"))
+          .handleAsync((BiFunction<Integer, Throwable, String> & Serializable) (v, t) -> "handled " + t.getMessage(), pool);
+      expect("handled source".equals(handled.get(20, TimeUnit.SECONDS)), handled.get());
+      try {
+        CompletableFuture.supplyAsync((Supplier<Integer> & Serializable) () -> {
+          throw new IllegalArgumentException("from a stage");
+        }, pool).get(20, TimeUnit.SECONDS);
+        throw new AssertionError("no exception");
+      } catch (ExecutionException e) {
+        expect(e.getCause() instanceof IllegalArgumentException && "from a stage".equals(e.getCause().getMessage()),
+            "the stage's exception: " + e.getCause());
+      }
+      if (serializes) {
+        try {
+          CompletableFuture.supplyAsync(() -> 1, pool);
+          throw new AssertionError("accepted a function that cannot be serialized");
+        } catch (RejectedExecutionException e) {
+          expect(e.getMessage().contains("Serializable"), e.getMessage());
+        }
+        CompletableFuture<Integer> refused = CompletableFuture.completedFuture(1).thenApplyAsync(x -> x, pool);
+        expect(refused.isCompletedExceptionally(), "a dependent stage that cannot be shipped fails at once");
       }
     }));
 
@@ -215,6 +395,42 @@ public final class Contract {
         expect(e.getCause() instanceof ArithmeticException, "cause " + e.getCause());
       }
       expect(delivered.equals(IntStream.range(0, 500).boxed().toList()), "earlier results first, " + delivered.size());
+    }));
+
+    checks.add(new Named("map-abandoned-while-waiting-cancels-the-item-waited-for", () -> {
+      // Item 0 runs for a minute; the caller gives up on it while waiting for it, three ways.
+      List<Integer> inputs = IntStream.range(0, workers + 1).boxed().toList();
+      SerializableFunction<Integer, Integer> slowFirst = x -> Programs.sleep(x == 0 ? 60_000 : 10);
+      try {
+        pool.map(slowFirst, inputs, MapOptions.defaults().chunkSize(1).timeout(Duration.ofMillis(500))).toList();
+        throw new AssertionError("no timeout");
+      } catch (CompletionException e) {
+        expect(e.getCause() instanceof TimeoutException, "timed out: " + e.getCause());
+      }
+      expectEveryWorkerFree(pool, workers, "after a timeout");
+      MapResults<Integer> interrupted = pool.map(slowFirst, inputs, MapOptions.defaults().chunkSize(1));
+      Thread.sleep(200);
+      Thread.currentThread().interrupt();
+      try {
+        interrupted.iterator().next();
+        throw new AssertionError("no cancellation");
+      } catch (CancellationException expected) {
+        expect(Thread.interrupted(), "the interrupt stays set");
+      }
+      expectEveryWorkerFree(pool, workers, "after an interrupt");
+      MapResults<Integer> closed = pool.map(slowFirst, inputs, MapOptions.defaults().chunkSize(1));
+      Thread closer = new Thread(() -> {
+        pause(300);
+        closed.close();
+      });
+      closer.start();
+      try {
+        closed.toList();
+      } catch (CompletionException | CancellationException expected) {
+        // Closing from another thread ends the iteration one way or the other; it must not hang.
+      }
+      closer.join();
+      expectEveryWorkerFree(pool, workers, "after close()");
     }));
 
     checks.add(new Named("many-threads", () -> {

@@ -148,4 +148,16 @@ class EmbeddedPoolsIT {
     assertEquals(0, ignore.status(), ignore.toString());
     assertTrue(ignore.err().lines().noneMatch(line -> line.startsWith("jmpipool:")), ignore.toString());
   }
+
+  /**
+   * Plain java without the runtime's --add-opens, as an embedding program runs: lambdas decode
+   * reliably while Kryo instances are being created, and exceptions travel as arguments.
+   */
+  @Test
+  void aJvmWithoutTheRuntimesOpensRunsLambdasAndCarriesExceptions() {
+    Jobs.Result result = Jobs.java(List.of(), Programs.WithoutOpens.class);
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("lambda failures 0"), result.toString());
+    assertTrue(result.out().contains("exception argument: IOException as an argument"), result.toString());
+  }
 }

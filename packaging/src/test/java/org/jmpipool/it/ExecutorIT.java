@@ -64,6 +64,64 @@ class ExecutorIT {
     assertFalse(result.all().contains("unexpectedly"), result.toString());
   }
 
+  /**
+   * A signal that reaches one worker only (a user's kill, one node's scheduler) ends the job the
+   * same way, within the grace period, instead of waiting for that worker to give up.
+   */
+  @Test
+  void aSignalToOneWorkerEndsTheJobInOrderWithASummary() {
+    Jobs.Result result = Jobs.programSignalled(3, List.of("TERM"), rank -> rank == 1, "submitted 42 tasks",
+        Programs.BusyUntilSignalled.class);
+    assertEquals(143, result.status(), result.toString());
+    assertTrue(result.err().contains("worker rank 1 received SIGTERM"), result.toString());
+    assertTrue(result.err().matches("(?s).*SIGTERM summary: 0 tasks done, 2 running when it came \\(2 finished in"
+        + " time, 0 interrupted\\), 40 never started.*"), result.toString());
+    assertTrue(result.elapsed().toSeconds() < 25, "ended within the grace period: " + result);
+  }
+
+  /** However many signals come, to the master and relayed by workers, the job ends once, in order. */
+  @Test
+  void termAndIntTogetherEndTheJobOnce() {
+    Jobs.Result result = Jobs.programSignalled(3, List.of("TERM", "INT"), rank -> true, "submitted 42 tasks",
+        Programs.BusyUntilSignalled.class);
+    assertTrue(result.status() == 143 || result.status() == 130, result.toString());
+    assertEquals(1, result.err().split("summary:", -1).length - 1, "one summary: " + result);
+    assertTrue(result.err().contains("40 never started"), result.toString());
+  }
+
+  /**
+   * A payload over 2 GiB (MPI counts are C ints, Java arrays end at 2 GiB) goes to a worker as a
+   * task's argument and comes back as its result, in parts; afterwards the native memory of the
+   * transfer is given back on every rank.
+   */
+  @Test
+  @Timeout(300)
+  void aPayloadOverTwoGibibytesRoundTripsAndItsMemoryComesBack() {
+    Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-J-Xmx7g", "-n", "3", "-cp", Jobs.TEST_CLASSES,
+        Programs.HugePayload.class.getName(), "2304"));
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("echoed 2304 MiB intact=true"), result.toString());
+    Matcher held = Pattern.compile("native MiB rank (\\d+): (\\d+)").matcher(result.out());
+    int ranks = 0;
+    while (held.find()) {
+      ranks++;
+      assertTrue(Long.parseLong(held.group(2)) <= 160, "rank " + held.group(1) + " still holds " + held.group(2)
+          + " MiB of native memory\n" + result);
+    }
+    assertEquals(3, ranks, result.toString());
+  }
+
+  @Test
+  void aPayloadBeyondTheJvmsMemoryFailsWhenSubmittedInOneLine() {
+    Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-J-XX:MaxDirectMemorySize=48m", "-n", "2",
+        "-cp", Jobs.TEST_CLASSES, Programs.PayloadBeyondMemory.class.getName()));
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("failed when submit returned: true"), result.toString());
+    assertTrue(result.out().matches("(?s).*failure: org.jmpipool.TaskSerializationException: cannot serialize the task"
+        + " \\(.*\\): this JVM has no memory left for its encoded form .*raise -Xmx.*"), result.toString());
+    assertTrue(result.out().contains("then: 1048576"), "the pool goes on: " + result);
+  }
+
   @Test
   void monteCarloPiRunsOnFourRanks() {
     Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-n", "4", "org.jmpipool.examples.MonteCarloPi", "20000000"));

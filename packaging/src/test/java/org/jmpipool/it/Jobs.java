@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 
 /**
  * Runs {@code bin/jmpipool} as a user would, with a deadline, and makes sure that no process of
@@ -59,6 +60,11 @@ final class Jobs {
    * JVM's classpath; spawned workers inherit the marker, so none may outlive the program.
    */
   static Result java(List<String> jvmOptions, Class<?> program, String... args) {
+    return java(Map.of(), jvmOptions, program, args);
+  }
+
+  /** Runs a test program with plain {@code java}, in an environment changed as given. */
+  static Result java(Map<String, String> environment, List<String> jvmOptions, Class<?> program, String... args) {
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         marker));
@@ -66,7 +72,7 @@ final class Jobs {
     command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
         program.getName()));
     command.addAll(List.of(args));
-    return run(command, marker, Map.of());
+    return run(command, marker, environment);
   }
 
   /** Something a test does to a job while it runs. */
@@ -87,6 +93,15 @@ final class Jobs {
    * signalled, it kills the ranks a second later).
    */
   static Result programSignalled(int ranks, String signal, String line, Class<?> program) {
+    return programSignalled(ranks, List.of(signal), rank -> true, line, program);
+  }
+
+  /**
+   * Runs a test program on {@code ranks} ranks and, once it printed {@code line}, sends signals,
+   * one after the other, to the ranks chosen by their rank number.
+   */
+  static Result programSignalled(int ranks, List<String> signals, IntPredicate signalledRanks, String line,
+      Class<?> program) {
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
     List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker,
         "-n", Integer.toString(ranks), "-cp", TEST_CLASSES, program.getName()));
@@ -99,13 +114,38 @@ final class Jobs {
         Thread.sleep(50);
       }
       // The ranks are the JVMs carrying the marker (mpirun's own command line carries it too).
-      for (ProcessHandle rank : ProcessHandle.allProcesses()
+      List<ProcessHandle> chosen = ProcessHandle.allProcesses()
           .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
           .filter(p -> p.info().commandLine().map(c -> c.contains(mark)).orElse(false))
-          .toList()) {
-        new ProcessBuilder("kill", "-" + signal, Long.toString(rank.pid())).inheritIO().start().waitFor();
+          .filter(p -> signalledRanks.test(rankOf(p)))
+          .toList();
+      if (chosen.isEmpty()) {
+        fail("no rank of the job to signal");
+      }
+      for (String signal : signals) {
+        for (ProcessHandle rank : chosen) {
+          new ProcessBuilder("kill", "-" + signal, Long.toString(rank.pid())).inheritIO().start().waitFor();
+        }
       }
     });
+  }
+
+  /** The MPI rank of a process of a job, from the environment its launcher gave it. */
+  static int rankOf(ProcessHandle process) {
+    try {
+      String environment = new String(Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "environ")),
+          StandardCharsets.UTF_8);
+      for (String variable : environment.split("\0")) {
+        for (String name : List.of("OMPI_COMM_WORLD_RANK=", "PMIX_RANK=", "PMI_RANK=")) {
+          if (variable.startsWith(name)) {
+            return Integer.parseInt(variable.substring(name.length()));
+          }
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      throw new IllegalStateException("cannot read the rank of process " + process.pid(), e);
+    }
+    throw new IllegalStateException("process " + process.pid() + " has no MPI rank in its environment");
   }
 
   private static Result run(List<String> command, String marker, Map<String, String> environment) {

@@ -33,6 +33,44 @@ class LaunchIT {
     assertTrue(result.out().contains("<args>\n-n\n5\n--\n@file\ntwo words\n--verbose\n\n</args>"), result.toString());
   }
 
+  /**
+   * Open MPI passes the ranks' whole command line to each rank in one environment variable, which
+   * Linux refuses over 128 KiB: longer argument lists reach the program through a file.
+   */
+  @Test
+  void argumentsTooLongForMpisCommandLineReachTheProgramUnchanged() {
+    String[] args = new String[3000];
+    for (int i = 0; i < args.length; i++) {
+      args[i] = i + ":" + "x".repeat(60) + (i % 7 == 0 ? " with spaces" : "") + (i % 11 == 0 ? "" : "'\"$HOME");
+    }
+    Jobs.Result expected = Jobs.java(List.of(), Programs.DigestArguments.class, args);
+    Jobs.Result launched = Jobs.program(2, Programs.DigestArguments.class, args);
+    assertEquals(0, launched.status(), launched.toString());
+    assertTrue(expected.out().startsWith("3000 arguments, digest "), expected.toString());
+    assertEquals(expected.out(), launched.out(), launched.toString());
+  }
+
+  /** Under the C locale, arguments the locale cannot hold reach the program as plain java shows them. */
+  @Test
+  void nonAsciiArgumentsUnderTheCLocaleArriveAsPlainJavaShowsThem() {
+    String[] args = {"grüße", "日本語", "plain"};
+    Jobs.Result expected = Jobs.java(Map.of("LC_ALL", "C"), List.of(), Programs.EchoArguments.class, args);
+    List<String> command = new java.util.ArrayList<>(List.of("-n", "2", "-cp", Jobs.TEST_CLASSES,
+        Programs.EchoArguments.class.getName()));
+    command.addAll(List.of(args));
+    Jobs.Result launched = Jobs.launch(Map.of("LC_ALL", "C"), command);
+    assertEquals(0, launched.status(), launched.toString());
+    assertTrue(expected.out().contains("<args>"), expected.toString());
+    assertEquals(expected.out(), launched.out(), launched.toString());
+  }
+
+  @Test
+  void aMainThatReturnsAValueIsRefusedAsJavaRefusesIt() {
+    Jobs.Result result = Jobs.program(2, Programs.IntMain.class);
+    assertEquals(2, result.status(), result.toString());
+    assertTrue(result.err().contains("has no public static void main(String[])"), result.toString());
+  }
+
   @Test
   void aMainThatThrowsEndsTheJobWithStatusOneAndItsStackTrace() {
     Jobs.Result result = Jobs.program(3, Programs.ThrowingMain.class);

@@ -351,6 +351,27 @@ public final class PoolContract {
       }
     }));
 
+    checks.add(new Named("parallel-task-groups-form-every-time", () -> {
+      // The README's rule: workers() tasks at once, nothing else in flight. Tasks that end at
+      // once (no collective) leave before a slower peer looks for them: they still count.
+      try (MpiPool pool = twoWorkers.get()) {
+        MpiPoolExecutor executor = pool.executor();
+        for (int round = 0; round < 40; round++) {
+          boolean withCollective = round % 2 == 1;
+          List<CompletableFuture<Integer>> group = new ArrayList<>();
+          for (int i = 0; i < executor.workers(); i++) {
+            group.add(executor.submit(() -> {
+              WorkerComm comm = TaskContext.current().workerComm(Duration.ofSeconds(10));
+              return withCollective ? comm.allReduce(1, Integer::sum) : comm.size();
+            }));
+          }
+          for (CompletableFuture<Integer> member : group) {
+            expect(member.get(30, TimeUnit.SECONDS) == 2, "round " + round + ": a group of 2");
+          }
+        }
+      }
+    }));
+
     checks.add(new Named("worker-pool-push-scatter-apply", () -> {
       try (WorkerPool pool = backend.get().workers(2).buildWorkerPool()) {
         List<String> model = new ArrayList<>(List.of("alpha", "beta", "gamma"));

@@ -5,6 +5,9 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
@@ -43,6 +46,87 @@ final class Programs {
         System.out.println(arg);
       }
       System.out.println("</args>");
+    }
+  }
+
+  /**
+   * Echoes a payload of {@code args[0]} MiB (byte arrays of 256 MiB) through a worker, as the
+   * task's argument and its result, then reports the native memory every rank holds.
+   */
+  public static final class HugePayload {
+    public static void main(String[] args) throws Exception {
+      long mebibytes = Long.parseLong(args[0]);
+      byte[][] payload = new byte[(int) (mebibytes / 256)][256 << 20];
+      for (int i = 0; i < payload.length; i++) {
+        payload[i][0] = (byte) i;
+        payload[i][payload[i].length - 1] = (byte) (i + 100);
+      }
+      MpiPoolExecutor pool = Jmpipool.executor();
+      long start = System.nanoTime();
+      byte[][] echoed = pool.submit((byte[][] arrays) -> arrays, payload).get();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      boolean intact = echoed.length == payload.length;
+      for (int i = 0; intact && i < payload.length; i++) {
+        intact = java.util.Arrays.equals(payload[i], echoed[i]);
+      }
+      System.out.printf("echoed %d MiB intact=%b in %.1f s%n", mebibytes, intact, seconds);
+      payload = null;
+      echoed = null;
+      System.out.println("native MiB rank 0: " + nativeMebibytes());
+      List<CompletableFuture<String>> workers = new ArrayList<>();
+      for (int i = 0; i < pool.workers(); i++) {
+        workers.add(pool.submit(() -> {
+          Thread.sleep(200);
+          return "native MiB rank " + TaskContext.current().rank() + ": " + nativeMebibytes();
+        }));
+      }
+      for (CompletableFuture<String> worker : workers) {
+        System.out.println(worker.get());
+      }
+    }
+
+    /** The direct and native buffers this JVM holds, in MiB. */
+    static long nativeMebibytes() {
+      return ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class).stream()
+          .filter(pool -> pool.getName().equals("direct"))
+          .mapToLong(java.lang.management.BufferPoolMXBean::getMemoryUsed).sum() >> 20;
+    }
+  }
+
+  /**
+   * Submits a payload larger than this JVM's native memory for payloads (run it with a small
+   * -XX:MaxDirectMemorySize): the future must have failed when submit returns.
+   */
+  public static final class PayloadBeyondMemory {
+    public static void main(String[] args) throws Exception {
+      MpiPoolExecutor pool = Jmpipool.executor();
+      CompletableFuture<Integer> tooLarge = pool.submit((byte[] bytes) -> bytes.length, new byte[200 << 20]);
+      System.out.println("failed when submit returned: " + tooLarge.isCompletedExceptionally());
+      try {
+        tooLarge.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        System.out.println("failure: " + e.getCause());
+      }
+      System.out.println("then: " + pool.submit((byte[] bytes) -> bytes.length, new byte[1 << 20]).get());
+    }
+  }
+
+  /** A main that returns a value, which java refuses as an entry point. */
+  public static final class IntMain {
+    public static int main(String[] args) {
+      return 0;
+    }
+  }
+
+  /** Prints how many arguments it got and a digest of them all. */
+  public static final class DigestArguments {
+    public static void main(String[] args) throws Exception {
+      java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+      for (String arg : args) {
+        digest.update(arg.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        digest.update((byte) 0);
+      }
+      System.out.println(args.length + " arguments, digest " + java.util.HexFormat.of().formatHex(digest.digest()));
     }
   }
 
@@ -190,6 +274,66 @@ final class Programs {
 
   static long processCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /**
+   * Meant for plain {@code java} without the runtime's {@code --add-opens}: fresh local pools
+   * busy at once with lambdas from many threads and an initializer lambda (Kryo instances are
+   * created while others decode lambdas), and an exception as a task's argument.
+   */
+  public static final class WithoutOpens {
+    public static void main(String[] args) throws Exception {
+      int failures = 0;
+      for (int round = 0; round < 30; round++) {
+        try (MpiPoolExecutor pool = Jmpipool.builder().backend(org.jmpipool.Backend.LOCAL).workers(4)
+            .initializer((Integer salt) -> "state " + salt, round).build()) {
+          ExecutorService callers = Executors.newFixedThreadPool(8);
+          List<Future<Integer>> wrong = new ArrayList<>();
+          for (int t = 0; t < 8; t++) {
+            int base = 1000 * t + round;
+            wrong.add(callers.submit(() -> lambdasFrom(pool, base)));
+          }
+          for (Future<Integer> count : wrong) {
+            failures += count.get();
+          }
+          callers.shutdown();
+        }
+      }
+      System.out.println("lambda failures " + failures);
+      try (MpiPoolExecutor pool = Jmpipool.local(2)) {
+        String carried = pool.submit((Exception e) -> e.getClass().getSimpleName() + " " + e.getMessage(),
+            new IOException("as an argument")).get();
+        System.out.println("exception argument: " + carried);
+      }
+    }
+
+    private static int lambdasFrom(MpiPoolExecutor pool, int base) throws InterruptedException {
+      int bad = 0;
+      List<CompletableFuture<Integer>> futures = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        int offset = i;
+        futures.add(pool.submit(() -> base + offset));
+      }
+      for (int i = 0; i < futures.size(); i++) {
+        try {
+          if (futures.get(i).get() != base + i) {
+            bad++;
+          }
+        } catch (java.util.concurrent.ExecutionException e) {
+          System.out.println("FAILED: " + e.getCause());
+          bad++;
+        }
+      }
+      try {
+        if (!pool.map((Integer x) -> x + base, List.of(1, 2, 3)).toList().equals(List.of(base + 1, base + 2, base + 3))) {
+          bad++;
+        }
+      } catch (RuntimeException e) {
+        System.out.println("FAILED: " + e);
+        bad++;
+      }
+      return bad;
+    }
   }
 
   /** Does nothing; used to check that a job is started and ended cleanly. */

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.internal.transport.MpiTransport;
@@ -94,7 +95,9 @@ public final class Bootstrap {
     JobPools.install(comm, transport, agent);
     ProgramRunner.Program program;
     MpiPoolExecutor executor = world;
+    String[] arguments;
     try {
+      arguments = ProgramArguments.readIfPassed(programArgs);
       program = ProgramRunner.resolve(className);
       if (world.workers() == 0) {
         executor = serialPool();
@@ -106,8 +109,8 @@ public final class Bootstrap {
     }
     JobContext.install(executor);
     MpiPoolExecutor pool = executor;
-    ExitWatch watch = new ExitWatch((signal, number) -> {
-      reportHeldTasks(signal, agent);
+    ExitWatch watch = new ExitWatch((who, signal, number) -> {
+      reportHeldTasks(who, signal, agent);
       List<DistributedExecutor> pools = new java.util.ArrayList<>(JobPools.openPools());
       if (pool != world) {
         pools.add((DistributedExecutor) pool);
@@ -116,9 +119,11 @@ public final class Bootstrap {
       SignalDrain.run(signal, pools);
       System.exit(128 + number);
     }, () -> stopWorkers(pool, transport, EXIT_FAILED));
+    // A signal that reached only a worker (a user's kill, a node's scheduler) ends the job the same way.
+    agent.onWorkerSignal((rank, name, number) -> watch.relay("worker rank " + rank, name, number));
     int status = EXIT_OK;
     try {
-      program.run(pool, programArgs);
+      program.run(pool, arguments);
     } catch (Throwable failure) {
       watch.yieldToSignal();
       System.err.println("jmpipool: " + className + " failed; ending the job");
@@ -175,9 +180,9 @@ public final class Bootstrap {
    * The job is being ended by a signal: say at once which tasks each worker holds (after a rank
    * failed, mpirun kills the job a second after its SIGTERM, before any orderly end).
    */
-  private static void reportHeldTasks(String signal, MasterAgent agent) {
-    System.err.println("jmpipool: master received SIG" + signal + " (from the MPI runtime after a rank failed, or"
-        + " from the user or scheduler); tasks held by workers: " + describe(agent.heldTasksByWorker()));
+  private static void reportHeldTasks(String who, String signal, MasterAgent agent) {
+    System.err.println("jmpipool: " + who + " received SIG" + signal + " (from the MPI runtime after a rank failed,"
+        + " or from the user or scheduler); tasks held by workers: " + describe(agent.heldTasksByWorker()));
   }
 
   private static String describe(Map<Integer, List<Long>> tasksByWorker) {
@@ -205,7 +210,10 @@ public final class Bootstrap {
     // letting running tasks finish, so a worker keeps serving until told to stop; it gives up
     // only if the master never says so. Only an exit nobody asked for (System.exit in a task)
     // needs explaining to the master.
-    ExitWatch watch = new ExitWatch((signal, number) -> haltUnlessStopped(number), () -> {
+    ExitWatch watch = new ExitWatch((who, signal, number) -> {
+      agent.reportSignal(signal, number);
+      haltUnlessStopped(number);
+    }, () -> {
       if (!agent.stopping()) {
         try {
           agent.announceExit("System.exit was called, by a task", 1_000);
@@ -247,12 +255,13 @@ public final class Bootstrap {
   @FunctionalInterface
   private interface SignalAction {
     /**
-     * Runs in the signal's handler thread.
+     * Runs in the signal's handler thread, or a thread of its own for a signal a worker relayed.
      *
+     * @param who the process that received it, for messages ("master", "worker rank 2")
      * @param name the signal's name, such as {@code TERM}
      * @param number its number
      */
-    void handle(String name, int number);
+    void handle(String who, String name, int number);
   }
 
   /**
@@ -260,38 +269,51 @@ public final class Bootstrap {
    * for SIGTERM and SIGINT. The handlers use {@code sun.misc.Signal} (module jdk.unsupported): a
    * shutdown hook alone cannot tell a signal from a call to System.exit, and the two need
    * different endings. Once disarmed (the job is ending anyway), a signal exits at once with
-   * the conventional status, 128 + its number.
+   * the conventional status, 128 + its number. However many signals come, from this process or
+   * relayed from workers, the action runs once.
    */
   private static final class ExitWatch {
+    private final SignalAction onSignal;
     private volatile boolean armed = true;
-    private volatile boolean signalled;
+    private final AtomicBoolean signalled = new AtomicBoolean();
 
     /**
      * Installs the hook and the handlers.
      *
-     * @param onSignal runs in the handler of SIGTERM or SIGINT: the job is being ended from outside
+     * @param onSignal runs for the first SIGTERM or SIGINT: the job is being ended from outside
      * @param onExit runs when the JVM exits early for another reason: System.exit called
      */
     ExitWatch(SignalAction onSignal, Runnable onExit) {
+      this.onSignal = onSignal;
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        if (armed && !signalled) {
+        if (armed && !signalled.get()) {
           onExit.run();
         }
       }, "jmpipool-exit"));
       for (String name : new String[] {"TERM", "INT"}) {
         try {
           Signal.handle(new Signal(name), received -> {
-            boolean first = !signalled;
-            signalled = true;
-            if (armed && first) {
-              onSignal.handle(received.getName(), received.getNumber());
-            } else if (!armed) {
+            if (!armed) {
               System.exit(128 + received.getNumber());
             }
+            handleOnce("master", received.getName(), received.getNumber());
           });
         } catch (IllegalArgumentException e) {
           // The JVM keeps this signal for itself (-Xrs): its default handling stays.
         }
+      }
+    }
+
+    /** Handles a signal another process received, on a thread of its own; any thread. */
+    void relay(String who, String name, int number) {
+      Thread handler = new Thread(() -> handleOnce(who, name, number), "jmpipool-signal-relay");
+      handler.setDaemon(true);
+      handler.start();
+    }
+
+    private void handleOnce(String who, String name, int number) {
+      if (armed && signalled.compareAndSet(false, true)) {
+        onSignal.handle(who, name, number);
       }
     }
 
@@ -300,7 +322,7 @@ public final class Bootstrap {
      * the signal's status once the pools are drained, so this thread must not end it first.
      */
     void yieldToSignal() {
-      while (signalled) {
+      while (signalled.get()) {
         try {
           Thread.sleep(Long.MAX_VALUE);
         } catch (InterruptedException e) {

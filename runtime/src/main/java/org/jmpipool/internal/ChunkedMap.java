@@ -1,7 +1,6 @@
 package org.jmpipool.internal;
 
 import java.lang.ref.Cleaner;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -80,6 +79,10 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       @SuppressWarnings("unchecked")
       public R next() {
         if (!state.advance()) {
+          if (state.closed) {
+            // Closed meanwhile, perhaps by another thread after hasNext() said there was more.
+            throw new CancellationException("the map's results were closed; its unfinished work was cancelled");
+          }
           throw new NoSuchElementException();
         }
         return (R) state.take();
@@ -119,13 +122,17 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private final MapOptions options;
     private final Runnable onClose;
     private final long deadline;
-    /** Chunks not yet handed out, in submission order; removable in any order for unordered maps. */
+    /**
+     * Chunks not yet handed out, in submission order; removable in any order for unordered maps.
+     * Guarded by this: close() may come from another thread (or the cleaner) while the reader
+     * waits.
+     */
     private final LinkedHashSet<Chunk> submitted = new LinkedHashSet<>();
     private final LinkedBlockingQueue<Chunk> completed = new LinkedBlockingQueue<>();
     /** Items read from the inputs and not yet handed out. */
     private int itemsInFlight;
     private boolean inputsDone;
-    private boolean closed;
+    private volatile boolean closed;
     /** Decaying sums of the work time and items of completed chunks: big chunks weigh the most. */
     private double observedNanos;
     private double observedItems;
@@ -189,16 +196,17 @@ final class ChunkedMap<T, R> implements MapResults<R> {
 
     private Chunk nextCompleted() {
       if (options.ordered()) {
-        if (submitted.isEmpty()) {
+        // The head stays among the chunks close() cancels until it is done: a timeout, an
+        // interrupt or close() while waiting for it must cancel it too.
+        Chunk head = oldestSubmitted();
+        if (head == null) {
           return null;
         }
-        Iterator<Chunk> oldest = submitted.iterator();
-        Chunk head = oldest.next();
-        oldest.remove();
         await(head);
+        forget(head);
         return head;
       }
-      if (submitted.isEmpty()) {
+      if (oldestSubmitted() == null) {
         return null;
       }
       Chunk chunk;
@@ -213,8 +221,16 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       if (chunk == null) {
         throw timedOut();
       }
-      submitted.remove(chunk);
+      forget(chunk);
       return chunk;
+    }
+
+    private synchronized Chunk oldestSubmitted() {
+      return submitted.isEmpty() ? null : submitted.iterator().next();
+    }
+
+    private synchronized void forget(Chunk chunk) {
+      submitted.remove(chunk);
     }
 
     private void await(Chunk chunk) {
@@ -337,7 +353,9 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       if (chunk.record == null) {
         chunk.finish();
       }
-      submitted.add(chunk);
+      synchronized (this) {
+        submitted.add(chunk);
+      }
       itemsInFlight += chunk.itemCount;
     }
 
@@ -382,18 +400,23 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       }
     }
 
-    /** Cancels unfinished work; runs at most once, on close or when the map becomes unreachable. */
+    /** Cancels unfinished work; runs at most once, on close or when the map becomes unreachable; any thread. */
     void close() {
-      if (closed) {
-        return;
+      List<Chunk> unfinished;
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        unfinished = new ArrayList<>(submitted);
+        submitted.clear();
       }
-      closed = true;
-      for (Chunk chunk : submitted) {
+      for (Chunk chunk : unfinished) {
         if (chunk.record != null && !chunk.done.isDone()) {
           executor.cancel(chunk.record, true);
         }
+        chunk.abandon();
       }
-      submitted.clear();
       onClose.run();
     }
   }
@@ -411,10 +434,13 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     TaskRecord record;
     /** A failure found before sending, after the sent items: unserializable item, failing input, shutdown. */
     Throwable localFailure;
-    private byte[] payload;
+    /** The encoded results, from their arrival until decoded; guarded by this. */
+    private Payload payload;
+    /** Set by close(): results arriving later are dropped at once. Guarded by this. */
+    private boolean abandoned;
     private Throwable remoteFailure;
-    /** Why the chunk was cancelled before it started, or {@code null}. */
-    private String notStarted;
+    /** Why the chunk was cancelled before it started, or {@code null}; set by the communication thread or close(). */
+    private volatile String notStarted;
     List<Object> values = List.of();
     Throwable failure;
 
@@ -425,10 +451,22 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     }
 
     @Override
-    public void onResult(ByteBuffer message, int length, long executionNanos) {
-      payload = Wire.payload(message, length);
+    public void onResult(Payload result, long executionNanos) {
+      synchronized (this) {
+        if (abandoned) {
+          result.release();
+          return;
+        }
+        payload = result.retain();
+      }
       state.observe(sentItems, executionNanos);
       finish();
+    }
+
+    private synchronized Payload takePayload() {
+      Payload taken = payload;
+      payload = null;
+      return taken;
     }
 
     @Override
@@ -448,9 +486,33 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       state.completed(this);
     }
 
+    /**
+     * The map was closed: results that arrived are let go, later ones dropped, and a reader
+     * waiting for this chunk stops waiting, whatever its task does.
+     */
+    void abandon() {
+      Payload dropped;
+      synchronized (this) {
+        abandoned = true;
+        dropped = payload;
+        payload = null;
+      }
+      if (dropped != null) {
+        dropped.release();
+      }
+      if (notStarted == null) {
+        notStarted = "was cancelled: the map's results were closed";
+      }
+      finish();
+    }
+
     /** Decodes the outcome on the caller's thread. */
     void decode(Codec codec) {
+      Payload results = takePayload();
       if (notStarted != null) {
+        if (results != null) {
+          results.release();
+        }
         failure = new CancellationException("a task of the map " + notStarted);
         return;
       }
@@ -459,11 +521,10 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         DirectOutcome outcome = (DirectOutcome) record.directValue;
         values = outcome.values();
         workerFailure = outcome.failure();
-        payload = null;
-      } else if (payload != null) {
+      } else if (results != null) {
         try {
           Throwable[] found = new Throwable[1];
-          values = codec.decode("map results", payload, (kryo, input) -> {
+          values = codec.decode("map results", results, (kryo, input) -> {
             RuntimeException[] readFailure = new RuntimeException[1];
             List<Object> decoded = Codec.readList(kryo, input, readFailure);
             if (readFailure[0] != null) {
@@ -476,8 +537,9 @@ final class ChunkedMap<T, R> implements MapResults<R> {
           workerFailure = found[0];
         } catch (TaskSerializationException e) {
           workerFailure = e;
+        } finally {
+          results.release();
         }
-        payload = null;
       }
       failure = workerFailure != null ? workerFailure : localFailure;
     }

@@ -5,6 +5,7 @@ import com.esotericsoftware.kryo.kryo5.io.ByteBufferInput;
 import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import com.esotericsoftware.kryo.kryo5.util.Pool;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +18,11 @@ import org.jmpipool.TaskSerializationException;
  * Turns tasks and results into bytes and back with Kryo. Thread-safe: each call borrows a pooled
  * Kryo instance with its buffers, and a Kryo instance that failed mid-way is discarded rather
  * than returned (Kryo can be left in a bad state by an exception).
+ *
+ * <p>An encoding grows on the heap up to {@link Payload#PART_BYTES}; a larger one streams into
+ * native parts of that size as it goes, so that its length has no limit but memory, and the
+ * heap never holds a copy of it. Running out of memory fails the encoding (and so the task,
+ * when it is submitted) with one line saying so.
  *
  * <p>Lists (map chunks and their results) whose elements all have one class are written with the
  * class once, then the bare elements, which roughly halves the cost of small elements.
@@ -39,15 +45,104 @@ final class Codec {
   /** A Kryo instance with its buffers. */
   private static final class Session {
     final JdkAwareKryo kryo = new JdkAwareKryo();
-    Output output = new Output(4096, -1);
+    StreamingOutput output = new StreamingOutput();
     final Input input = new Input();
     final ByteBufferInput bufferInput = new ByteBufferInput();
 
     void resetOutput() {
       if (output.getBuffer().length > MAX_RETAINED_BUFFER) {
-        output = new Output(4096, -1);
+        output = new StreamingOutput();
       } else {
         output.reset();
+      }
+    }
+  }
+
+  /**
+   * Kryo's output: a heap buffer that grows up to {@link Payload#PART_BYTES}, then hands each
+   * full buffer to native parts instead of growing further.
+   */
+  private static final class StreamingOutput extends Output {
+    private final NativeParts parts;
+
+    StreamingOutput() {
+      this(new NativeParts());
+    }
+
+    private StreamingOutput(NativeParts parts) {
+      super(4096, Payload.PART_BYTES);
+      this.parts = parts;
+      setOutputStream(parts);
+    }
+
+    /** Kryo calls this when the buffer is full: it streams only once the buffer cannot grow. */
+    @Override
+    public void flush() {
+      if (capacity == maxCapacity) {
+        super.flush();
+      }
+    }
+
+    /** Returns whether part of the encoding is in native parts already. */
+    boolean streamed() {
+      return total > 0;
+    }
+
+    /** Moves the rest of the encoding to the native parts and returns them. */
+    Payload.Parts takeParts() {
+      super.flush();
+      return parts.take();
+    }
+
+    /** Frees the native parts of an encoding that failed. */
+    void discardParts() {
+      parts.discard();
+    }
+  }
+
+  /** Native parts of {@link Payload#PART_BYTES}, filled in order. */
+  private static final class NativeParts extends OutputStream {
+    private final List<ByteBuffer> filled = new ArrayList<>();
+    private ByteBuffer current;
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int count) {
+      while (count > 0) {
+        if (current == null || !current.hasRemaining()) {
+          if (current != null) {
+            filled.add(current.flip());
+          }
+          current = null;
+          current = DirectBuffers.acquire(Payload.PART_BYTES);
+        }
+        int n = Math.min(count, current.remaining());
+        current.put(bytes, offset, n);
+        offset += n;
+        count -= n;
+      }
+    }
+
+    Payload.Parts take() {
+      if (current != null) {
+        filled.add(current.flip());
+        current = null;
+      }
+      Payload.Parts taken = new Payload.Parts(filled, false);
+      filled.clear();
+      return taken;
+    }
+
+    void discard() {
+      filled.forEach(DirectBuffers::release);
+      filled.clear();
+      if (current != null) {
+        DirectBuffers.release(current);
+        current = null;
       }
     }
   }
@@ -87,42 +182,64 @@ final class Codec {
    * @param what what is being encoded, for the error message ("task", "result"...)
    * @param subject the object whose class the error message names
    * @param writer writes the payload
-   * @return the payload ({@link Wire#payloadOf}: large ones ready to travel on their own)
-   * @throws TaskSerializationException when Kryo fails
+   * @return the payload: small ones on the heap, larger ones in native memory, ready to travel
+   * @throws TaskSerializationException when Kryo fails, or memory runs out
    */
-  ByteBuffer encode(String what, Object subject, Writer writer) {
-    return encodeWith(what, subject, writer, Wire::payloadOf);
-  }
-
-  /** Encodes into an exact array, for bytes that are kept rather than sent. */
-  byte[] encodeToArray(String what, Object subject, Writer writer) {
-    return encodeWith(what, subject, writer, Arrays::copyOf);
-  }
-
-  /** Makes the result of an encoding from the encoder's buffer, which is reused afterwards. */
-  @FunctionalInterface
-  private interface Encoded<P> {
-    P copy(byte[] buffer, int length);
-  }
-
-  private <P> P encodeWith(String what, Object subject, Writer writer, Encoded<P> encoded) {
+  Payload encode(String what, Object subject, Writer writer) {
     Session session = sessions.obtain();
     try {
       session.resetOutput();
       writer.write(session.kryo, session.output);
-      P result = encoded.copy(session.output.getBuffer(), session.output.position());
+      Payload payload = session.output.streamed()
+          ? session.output.takeParts()
+          : Wire.payloadOf(session.output.getBuffer(), session.output.position());
       release(session);
-      return result;
-    } catch (TaskSerializationException e) {
-      throw e;
-    } catch (RuntimeException | StackOverflowError e) {
-      throw new TaskSerializationException(
-          "cannot serialize the " + what + " (" + className(subject) + "): " + e.getMessage(), e);
+      return payload;
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      session.output.discardParts();
+      throw failedEncoding(what, subject, e);
     }
   }
 
   /**
-   * Decodes a payload.
+   * Encodes into an exact array, for bytes that are kept rather than sent (stateless functions).
+   *
+   * @throws TaskSerializationException when Kryo fails, or the encoding exceeds {@link Payload#PART_BYTES}
+   */
+  byte[] encodeToArray(String what, Object subject, Writer writer) {
+    Session session = sessions.obtain();
+    try {
+      session.resetOutput();
+      writer.write(session.kryo, session.output);
+      if (session.output.streamed()) {
+        throw new TaskSerializationException("cannot serialize the " + what + " (" + className(subject)
+            + "): it encodes to more than " + (Payload.PART_BYTES >> 20) + " MiB, the most it may", null);
+      }
+      byte[] bytes = Arrays.copyOf(session.output.getBuffer(), session.output.position());
+      release(session);
+      return bytes;
+    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+      session.output.discardParts();
+      throw failedEncoding(what, subject, e);
+    }
+  }
+
+  private static TaskSerializationException failedEncoding(String what, Object subject, Throwable e) {
+    if (e instanceof TaskSerializationException failure) {
+      return failure;
+    }
+    if (e instanceof OutOfMemoryError) {
+      return new TaskSerializationException("cannot serialize the " + what + " (" + className(subject)
+          + "): this JVM has no memory left for its encoded form (" + e.getMessage() + "); a payload needs its own"
+          + " size again in native memory, which Java 17 to 21 limit to -XX:MaxDirectMemorySize (by default -Xmx):"
+          + " raise -Xmx, or that limit", e);
+    }
+    return new TaskSerializationException("cannot serialize the " + what + " (" + className(subject) + "): "
+        + e.getMessage(), e);
+  }
+
+  /**
+   * Decodes bytes kept as an array.
    *
    * @param what what is being decoded, for the error message
    * @param bytes the payload
@@ -139,16 +256,34 @@ final class Codec {
   }
 
   /**
-   * Decodes a payload that lies in a message buffer, without copying it out first.
+   * Decodes a payload where it lies (a received message, native parts), without copying it first.
+   * The payload stays its holder's to release.
    *
-   * @param message the message, positioned at the payload (left unchanged)
-   * @param length the payload length
+   * @throws TaskSerializationException when Kryo fails, memory runs out, or the payload was lost
    */
-  <T> T decode(String what, ByteBuffer message, int length, Reader<T> reader) {
-    return decodeFrom(what, session -> {
-      session.bufferInput.setBuffer(message.slice(message.position(), length));
+  <T> T decode(String what, Payload payload, Reader<T> reader) {
+    if (payload instanceof Payload.Lost lost) {
+      throw lost.failure(what);
+    }
+    return decodeFrom(what, session -> inputOf(session, payload), reader);
+  }
+
+  private static Input inputOf(Session session, Payload payload) {
+    if (payload instanceof Payload.Bytes bytes) {
+      ByteBuffer buffer = bytes.buffer();
+      if (buffer.hasArray()) {
+        session.input.setBuffer(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+        return session.input;
+      }
+      session.bufferInput.setBuffer(buffer.slice());
       return session.bufferInput;
-    }, reader);
+    }
+    Payload.Parts parts = (Payload.Parts) payload;
+    if (parts.buffers().size() == 1) {
+      session.bufferInput.setBuffer(parts.buffers().get(0).slice());
+      return session.bufferInput;
+    }
+    return new Input(parts.stream(), 1 << 16);
   }
 
   private <T> T decodeFrom(String what, Function<Session, Input> source, Reader<T> reader) {
@@ -159,6 +294,9 @@ final class Codec {
       return value;
     } catch (TaskSerializationException e) {
       throw e;
+    } catch (OutOfMemoryError e) {
+      throw new TaskSerializationException("cannot deserialize the " + what + ": this JVM has no memory left for it ("
+          + e.getMessage() + "): raise -Xmx", e);
     } catch (RuntimeException | LinkageError | StackOverflowError e) {
       throw new TaskSerializationException("cannot deserialize the " + what + ": " + e.getMessage(), e);
     }
@@ -173,12 +311,16 @@ final class Codec {
     }
   }
 
-  ByteBuffer encodeObject(String what, Object value) {
+  Payload encodeObject(String what, Object value) {
     return encode(what, value, (kryo, output) -> kryo.writeClassAndObject(output, value));
   }
 
   Object decodeObject(String what, byte[] bytes) {
     return decode(what, bytes, JdkAwareKryo::readClassAndObject);
+  }
+
+  Object decodeObject(String what, Payload payload) {
+    return decode(what, payload, JdkAwareKryo::readClassAndObject);
   }
 
   /**
@@ -223,13 +365,15 @@ final class Codec {
   /**
    * Writes a list as a count, then the elements (the class once when all share it). A failure on
    * one element rewinds to the elements before it and reports its index, so that the elements
-   * already written are kept.
+   * already written are kept; when they no longer fit in Kryo's buffer (they streamed out), the
+   * whole list fails instead.
    *
    * @return the index of the element that could not be written, or -1 when all were written
    */
   static int writeList(JdkAwareKryo kryo, Output output, List<?> values, StringBuilder failure) {
+    long streamedBefore = streamed(output);
     int countPosition = output.position();
-    output.writeInt(0);
+    output.writeInt(values.size());
     Class<?> common = commonClass(values);
     output.writeBoolean(common != null);
     Registration registration = common == null ? null : kryo.writeClass(output, common);
@@ -244,18 +388,29 @@ final class Codec {
         }
       } catch (RuntimeException | StackOverflowError e) {
         kryo.markDamaged();
+        String why = "cannot serialize element " + written + " (" + className(value) + "): " + e.getMessage();
+        if (streamed(output) != streamedBefore) {
+          throw new TaskSerializationException(why, e);
+        }
         output.setPosition(before);
-        failure.append("cannot serialize element ").append(written).append(" (")
-            .append(className(value)).append("): ").append(e.getMessage());
+        failure.append(why);
         break;
       }
       written++;
     }
-    int end = output.position();
-    output.setPosition(countPosition);
-    output.writeInt(written);
-    output.setPosition(end);
-    return written == values.size() ? -1 : written;
+    if (written < values.size()) {
+      int end = output.position();
+      output.setPosition(countPosition);
+      output.writeInt(written);
+      output.setPosition(end);
+      return written;
+    }
+    return -1;
+  }
+
+  /** How many bytes of an encoding have left Kryo's buffer for native parts. */
+  private static long streamed(Output output) {
+    return output.total() - output.position();
   }
 
   /**

@@ -1,18 +1,20 @@
 package org.jmpipool.internal;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jmpipool.internal.transport.NativeMemory;
 
 /**
- * A process-wide pool of direct buffers for large payloads, by power-of-two size: allocating a
- * direct buffer zeroes it, which costs as much as the copy it is for. Buffers are kept up to a
- * total size; the rest are left to the garbage collector.
+ * A process-wide pool of direct buffers for large payloads and message batches, by
+ * power-of-two size: allocating a direct buffer zeroes it, which costs as much as the copy it is
+ * for. Buffers are kept up to a total size; the others are freed as soon as they are given back,
+ * so that a large payload's memory does not stay resident until a garbage collection.
  */
 final class DirectBuffers {
 
   private static final int MIN_SHIFT = 16;
+  /** The largest pooled size: a payload part ({@link Payload#PART_BYTES}). */
   private static final int MAX_SHIFT = 26;
   private static final long MAX_KEPT_BYTES = 64L << 20;
 
@@ -29,31 +31,40 @@ final class DirectBuffers {
   private DirectBuffers() {
   }
 
-  /** Returns a cleared direct buffer in native order with at least this capacity. */
+  /**
+   * Returns a cleared direct buffer in native order with at least this capacity.
+   *
+   * @throws OutOfMemoryError when no native memory is left for it
+   */
   static ByteBuffer acquire(int capacity) {
     int shift = Math.max(MIN_SHIFT, 32 - Integer.numberOfLeadingZeros(capacity - 1));
     if (shift > MAX_SHIFT) {
-      return ByteBuffer.allocateDirect(capacity).order(ByteOrder.nativeOrder());
+      return NativeMemory.allocate(capacity);
     }
     ByteBuffer buffer = FREE[shift].poll();
     if (buffer == null) {
-      return ByteBuffer.allocateDirect(1 << shift).order(ByteOrder.nativeOrder());
+      return NativeMemory.allocate(1 << shift);
     }
     KEPT_BYTES.addAndGet(-buffer.capacity());
     return buffer.clear();
   }
 
-  /** Gives a buffer back; one not of a pooled size, or beyond the total kept, is dropped. */
+  /**
+   * Gives a buffer back: kept for reuse, or freed at once. The caller must not use it afterwards.
+   *
+   * @param buffer a buffer {@link #acquire} returned
+   */
   static void release(ByteBuffer buffer) {
     int capacity = buffer.capacity();
     int shift = 31 - Integer.numberOfLeadingZeros(capacity);
-    if (!buffer.isDirect() || Integer.bitCount(capacity) != 1 || shift < MIN_SHIFT || shift > MAX_SHIFT) {
+    boolean poolable = Integer.bitCount(capacity) == 1 && shift >= MIN_SHIFT && shift <= MAX_SHIFT;
+    if (poolable && KEPT_BYTES.addAndGet(capacity) <= MAX_KEPT_BYTES) {
+      FREE[shift].add(buffer);
       return;
     }
-    if (KEPT_BYTES.addAndGet(capacity) <= MAX_KEPT_BYTES) {
-      FREE[shift].add(buffer);
-    } else {
+    if (poolable) {
       KEPT_BYTES.addAndGet(-capacity);
     }
+    NativeMemory.free(buffer);
   }
 }

@@ -1,7 +1,6 @@
 package org.jmpipool.internal;
 
 import java.io.Serializable;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -9,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -97,7 +97,8 @@ final class DistributedExecutor implements MpiPoolExecutor {
       int rank = agent.layout().rankOf(index);
       TaskRecord.Completion outcome = new TaskRecord.Completion() {
         @Override
-        public void onResult(ByteBuffer message, int length, long executionNanos) {
+        public void onResult(Payload result, long executionNanos) {
+          result.release();
         }
 
         @Override
@@ -111,7 +112,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
         public void onNotStarted(String reason) {
         }
       };
-      ByteBuffer payload = direct ? Wire.EMPTY_PAYLOAD : encodeTask(TaskKind.INIT, initializer, null).payload();
+      Payload payload = direct ? Payload.EMPTY : encodeTask(TaskKind.INIT, initializer, null).payload();
       TaskRecord record = new TaskRecord(TaskKind.INIT, payload, outcome, asRunnable(initializer));
       record.target = index;
       if (direct) {
@@ -166,7 +167,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   @Override
   public <T> CompletableFuture<T> submit(Runnable task, T result) {
     Objects.requireNonNull(task, "task");
-    return submitEncoded(TaskKind.RUN, task, null, (record, message, length) -> result, () -> {
+    return submitEncoded(TaskKind.RUN, task, null, (record, payload) -> result, () -> {
       task.run();
       return null;
     }, -1);
@@ -178,19 +179,77 @@ final class DistributedExecutor implements MpiPoolExecutor {
     return submitEncoded(TaskKind.APPLY, function, argument, this::decodeValue, () -> function.apply(argument), -1);
   }
 
+  /**
+   * Runs a task on a worker, refusing at once what cannot be shipped there. The stages that
+   * {@link CompletableFuture}'s {@code *Async} methods hand over run on a worker too, and complete
+   * their future on the master ({@link CompletionStageTask}). A failure of a plain task is logged,
+   * as a thread pool reports an uncaught exception.
+   */
   @Override
   public void execute(Runnable task) {
     Objects.requireNonNull(task, "task");
+    if (!direct && CompletionStageTask.isStage(task)) {
+      executeStage(task);
+      return;
+    }
     if (!(task instanceof Serializable)) {
       throw new RejectedExecutionException("jmpipool runs tasks in other processes, so execute() needs a"
-          + " Serializable task; " + task.getClass().getName() + " is not (CompletableFuture.supplyAsync(...,"
-          + " pool) passes such a wrapper: use pool.submit(task), which returns a CompletableFuture)");
+          + " Serializable task; " + task.getClass().getName() + " is not: use pool.submit(task), whose overloads"
+          + " take serializable lambdas and return a CompletableFuture");
     }
-    submit(task).whenComplete((ignored, failure) -> {
+    CompletableFuture<?> future = submit(task);
+    rejectIfUnshippable(future, "the task " + task.getClass().getName());
+    future.whenComplete((ignored, failure) -> {
       if (failure != null && !(failure instanceof CancellationException)) {
-        LOG.error("a task passed to execute() failed", failure);
+        logQuietly("a task passed to execute() failed", failure);
       }
     });
+  }
+
+  private void executeStage(Runnable stage) {
+    CompletionStageTask task;
+    try {
+      task = CompletionStageTask.takeApart(stage);
+    } catch (IllegalArgumentException e) {
+      throw new RejectedExecutionException(e.getMessage(), e);
+    }
+    if (!task.completesAFuture()) {
+      return;
+    }
+    CompletableFuture<CompletionStageTask.Outcome> outcome = submitEncoded(TaskKind.CALL, task, null,
+        this::decodeValue, () -> {
+          stage.run();
+          return null;
+        }, -1);
+    rejectIfUnshippable(outcome, "the function given to a CompletableFuture *Async method");
+    task.completeFrom(outcome);
+  }
+
+  /** A task that could not be serialized is refused at once, not reported later. */
+  private static void rejectIfUnshippable(CompletableFuture<?> future, String what) {
+    if (!future.isCompletedExceptionally()) {
+      return;
+    }
+    try {
+      future.getNow(null);
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof TaskSerializationException unshippable) {
+        throw new RejectedExecutionException(what + " cannot be sent to a worker (" + unshippable.getMessage()
+            + "); make it serializable, e.g. cast a lambda: (Supplier<T> & Serializable) () -> ..., or use"
+            + " pool.submit(...), which takes serializable lambdas and returns a CompletableFuture", unshippable);
+      }
+    } catch (CancellationException e) {
+      // Not a serialization failure.
+    }
+  }
+
+  /** Logs a task's failure; the exception's own methods may throw, which must not reach the caller. */
+  private static void logQuietly(String message, Throwable failure) {
+    try {
+      LOG.error(message, failure);
+    } catch (RuntimeException | Error unprintable) {
+      LOG.error("{}: {}", message, ThrowableCodec.safeToString(failure));
+    }
   }
 
   @Override
@@ -253,7 +312,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
    * Encodes a task's parts on the calling thread, noting the RemoteRefs they contain: those stay
    * stored until the task ends.
    */
-  RefCapture.Encoded encodeCapturing(java.util.function.Supplier<ByteBuffer> encoding) {
+  RefCapture.Encoded encodeCapturing(java.util.function.Supplier<Payload> encoding) {
     return RefCapture.encode(stored, encoding);
   }
 
@@ -279,11 +338,11 @@ final class DistributedExecutor implements MpiPoolExecutor {
   }
 
   @SuppressWarnings("unchecked")
-  private <T> T decodeValue(TaskRecord record, ByteBuffer message, int length) {
+  private <T> T decodeValue(TaskRecord record, Payload result) {
     if (record.direct != null) {
       return (T) record.directValue;
     }
-    return (T) codec.decode("result", message, length, JdkAwareKryo::readClassAndObject);
+    return (T) codec.decodeObject("result", result);
   }
 
   private static Runnable asRunnable(Callable<?> task) {
@@ -427,6 +486,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
 
   @Override
   public List<Runnable> shutdownNow() {
+    refuseToBlockCommunicationThread("shutdownNow");
     shutdown();
     CompletableFuture<List<Runnable>> onMaster = new CompletableFuture<>();
     CompletableFuture<List<Runnable>> everywhere = new CompletableFuture<>();

@@ -30,6 +30,14 @@ final class JdkAwareKryo extends Kryo {
     Log.set(Log.LEVEL_ERROR);
   }
 
+  /**
+   * One lambda serializer for every instance. Its constructor sets up static reflection state
+   * without synchronization (and, without the --add-opens above, sets it and clears it again):
+   * constructed alongside another instance decoding a lambda, it made that decoding fail. It
+   * keeps no state of its own, so one constructed once, here, serves all.
+   */
+  private static final ClosureSerializer CLOSURES = new ClosureSerializer();
+
   private final JavaSerializer javaSerializer = new JavaSerializer();
   private boolean damaged;
 
@@ -39,7 +47,7 @@ final class JdkAwareKryo extends Kryo {
     setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
     register(Object[].class);
     register(Class.class);
-    register(ClosureSerializer.Closure.class, new ClosureSerializer());
+    register(ClosureSerializer.Closure.class, CLOSURES);
     addDefaultSerializer(RemoteRef.class, new StoredObjects.RefSerializer());
     addDefaultSerializer(Path.class, new PathSerializer());
   }
@@ -72,7 +80,21 @@ final class JdkAwareKryo extends Kryo {
   @Override
   @SuppressWarnings("rawtypes")
   public Serializer getDefaultSerializer(Class type) {
-    Serializer serializer = super.getDefaultSerializer(type);
+    if (Throwable.class.isAssignableFrom(type)) {
+      // Decided before Kryo looks at the fields, which it cannot open on JDK 17 without --add-opens.
+      return javaSerializer;
+    }
+    Serializer serializer;
+    try {
+      serializer = super.getDefaultSerializer(type);
+    } catch (RuntimeException closedToReflection) {
+      // A JDK class whose fields Kryo may not open in this JVM: Java serialization can still
+      // write it, when it is serializable.
+      if (Serializable.class.isAssignableFrom(type)) {
+        return javaSerializer;
+      }
+      throw closedToReflection;
+    }
     boolean generic = serializer instanceof FieldSerializer
         || serializer instanceof CollectionSerializer
         || serializer instanceof MapSerializer;
@@ -82,9 +104,6 @@ final class JdkAwareKryo extends Kryo {
   private static boolean needsJavaSerialization(Class<?> type) {
     if (!Serializable.class.isAssignableFrom(type) || type.isEnum() || type.isArray()) {
       return false;
-    }
-    if (Throwable.class.isAssignableFrom(type)) {
-      return true;
     }
     String name = type.getName();
     boolean jdk = name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")

@@ -1,11 +1,13 @@
 package org.jmpipool.internal;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * aborted. An initializer that fails leaves the workers running: everything fails, and the
  * workers are told to drop their tasks and stop, as in an orderly end.
  */
-final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHandler {
+final class MasterAgent implements Agent, Wire.FrameHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(MasterAgent.class);
   private static final int MAX_MESSAGES_PER_PASS = 64;
@@ -63,14 +65,32 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   /** Concurrent only so that a dying JVM can say which tasks were held without asking this thread. */
   private final Map<Long, TaskRecord> held = new ConcurrentHashMap<>();
   private final WorkerLink[] workers;
+  private final Inbox inbox;
   private final Thread thread;
   private long nextId = 1;
-  private int source;
   private boolean stopSent;
   private int stoppedWorkers;
-  private CancelAll cancelAll;
+  /** The cancellations in progress, oldest first. */
+  private final ArrayDeque<CancelAll> cancellations = new ArrayDeque<>();
+  private long cancellationsStarted;
   /** Results and failures received: tasks that ran. Written by the communication thread only. */
   private volatile long tasksRun;
+  /** Hears of signals that reached a worker; the launched job's master ends the job then. */
+  private volatile WorkerSignalListener workerSignals = (rank, name, number) ->
+      LOG.warn("jmpipool: worker rank {} received SIG{}", rank, name);
+
+  /** Hears of a signal that reached a worker; called on the communication thread, must not block. */
+  @FunctionalInterface
+  interface WorkerSignalListener {
+    /**
+     * A worker received a signal.
+     *
+     * @param rank the worker's rank
+     * @param name the signal's name, such as {@code TERM}
+     * @param number its number
+     */
+    void signalled(int rank, String name, int number);
+  }
 
   /** What the master knows of one worker. */
   private static final class WorkerLink {
@@ -99,16 +119,27 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     }
   }
 
-  /** A cancellation of every unstarted task in progress: waits for every worker to give back its own. */
+  /**
+   * A cancellation of every unstarted task in progress: waits for each worker it was sent to to
+   * give back its own. Several can be in progress (a signal's drain, then shutdownNow's
+   * interrupt); each has its number, which the workers echo.
+   */
   private static final class CancelAll {
+    final long number;
     final List<Runnable> notStarted = new ArrayList<>();
     final CompletableFuture<List<Runnable>> done;
     final String reason;
-    int awaitedWorkers;
+    /** The ranks that have not answered yet. */
+    final Set<Integer> awaited = new HashSet<>();
 
-    CancelAll(CompletableFuture<List<Runnable>> done, String reason) {
+    CancelAll(long number, CompletableFuture<List<Runnable>> done, String reason) {
+      this.number = number;
       this.done = done;
       this.reason = reason;
+    }
+
+    void complete() {
+      done.complete(notStarted);
     }
   }
 
@@ -124,6 +155,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     this.channel = channel;
     this.layout = layout;
     this.thread = thread;
+    this.inbox = new Inbox(transport, channel, this);
     this.workers = new WorkerLink[layout.workers()];
     for (int i = 0; i < workers.length; i++) {
       workers[i] = new WorkerLink(layout.rankOf(i), channel, layout.threadsPerWorker());
@@ -181,6 +213,11 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     return shutdown;
   }
 
+  /** Sets what happens when a worker reports a signal; any thread. */
+  void onWorkerSignal(WorkerSignalListener listener) {
+    workerSignals = listener;
+  }
+
   /** Runs an action on the communication thread; any thread. */
   void execute(Runnable command) {
     commands.add(command);
@@ -198,7 +235,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     }
     int work = runCommands();
     work += takeSubmissions();
-    for (int i = 0; i < MAX_MESSAGES_PER_PASS && transport.receive(channel, this); i++) {
+    for (int i = 0; i < MAX_MESSAGES_PER_PASS && inbox.receive(); i++) {
       work++;
     }
     work += dispatch();
@@ -288,6 +325,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   private int send(TaskRecord record, WorkerLink worker) {
     if (record.cancelled) {
+      record.dropPayload();
       return 0;
     }
     record.id = nextId++;
@@ -352,16 +390,17 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
    * @param id the object's {@code RemoteRef} number
    * @param encoded the object's encoding
    */
-  void storeEverywhere(long id, ByteBuffer encoded) {
+  void storeEverywhere(long id, Payload encoded) {
     execute(() -> {
       for (int target : layout.broadcastTargets(0)) {
-        workers[target].outbox.append(Wire.STORE, (byte) 1, id, 0, encoded);
+        workers[target].outbox.append(Wire.STORE, (byte) 1, id, 0, encoded.share());
       }
+      encoded.release();
     });
   }
 
   /** Stores an object on one worker; any thread. */
-  void storeOn(int workerIndex, long id, ByteBuffer encoded) {
+  void storeOn(int workerIndex, long id, Payload encoded) {
     execute(() -> workers[workerIndex].outbox.append(Wire.STORE, (byte) 0, id, 0, encoded));
   }
 
@@ -370,7 +409,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
    * any thread.
    */
   void openPool(int poolChannel, PoolLayout poolLayout) {
-    ByteBuffer encoded = ByteBuffer.wrap(poolLayout.encode());
+    Payload encoded = Payload.of(poolLayout.encode());
     execute(() -> {
       for (int rank : poolLayout.members()) {
         workers[layout.indexOf(rank)].outbox.append(Wire.OPEN, (byte) 0, poolChannel, 0, encoded);
@@ -390,52 +429,56 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   }
 
   @Override
-  public void onMessage(int sourceRank, ByteBuffer message) {
-    source = sourceRank;
-    Wire.readFrames(message, this);
-  }
-
-  @Override
-  public void onFrame(byte type, byte flags, long id, long aux, ByteBuffer message, int length) {
+  public void onFrame(int source, byte type, byte flags, long id, long aux, Payload payload) {
     switch (type) {
       case Wire.RESULT -> {
-        TaskRecord record = release(id, aux);
+        TaskRecord record = release(source, id, aux);
         if (record != null) {
           tasksRun++;
-          record.completion.onResult(message, length, aux);
+          record.completion.onResult(payload, aux);
+        } else {
+          payload.release();
         }
       }
       case Wire.FAILED -> {
-        TaskRecord record = release(id, aux);
+        TaskRecord record = release(source, id, aux);
         if (record != null) {
           tasksRun++;
-          record.completion.onFailure(record.failure(message, length));
+          record.completion.onFailure(record.failure(payload));
+        } else {
+          payload.release();
         }
       }
       case Wire.NOT_STARTED -> {
-        TaskRecord record = release(id, -1);
+        TaskRecord record = release(source, id, -1);
         if (record != null) {
-          if (cancelAll != null && record.kind != TaskKind.INIT) {
-            cancelAll.notStarted.add(record.original);
+          CancelAll request = cancellationAwaiting(source);
+          if (request != null && record.kind != TaskKind.INIT) {
+            request.notStarted.add(record.original);
           }
-          record.completion.onNotStarted(cancelAll != null ? cancelAll.reason : SHUT_DOWN);
+          record.completion.onNotStarted(request != null ? request.reason : SHUT_DOWN);
         }
       }
       case Wire.CANCEL_ALL_DONE -> {
-        if (cancelAll != null && --cancelAll.awaitedWorkers == 0) {
-          cancelAll.done.complete(cancelAll.notStarted);
-          cancelAll = null;
+        for (Iterator<CancelAll> it = cancellations.iterator(); it.hasNext(); ) {
+          CancelAll request = it.next();
+          if (request.number == aux && request.awaited.remove(source) && request.awaited.isEmpty()) {
+            it.remove();
+            request.complete();
+          }
         }
       }
       case Wire.STOPPED -> stoppedWorkers++;
+      case Wire.SIGNALLED -> workerSignals.signalled(source, new String(payload.toArray(), StandardCharsets.UTF_8),
+          (int) id);
       case Wire.WORKER_EXITING -> breakPool(source,
-          "worker rank " + source + " is exiting (" + new String(Wire.payload(message, length), StandardCharsets.UTF_8) + ")",
+          "worker rank " + source + " is exiting (" + new String(payload.toArray(), StandardCharsets.UTF_8) + ")",
           null, false);
       default -> throw new IllegalStateException("unexpected frame type " + type + " from rank " + source);
     }
   }
 
-  private TaskRecord release(long id, long executionNanos) {
+  private TaskRecord release(int source, long id, long executionNanos) {
     TaskRecord record = held.remove(id);
     if (record == null) {
       if (broken != null) {
@@ -475,35 +518,42 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       CompletableFuture<List<Runnable>> everywhere) {
     execute(() -> {
       takeSubmissions();
-      List<Runnable> notStarted = new ArrayList<>();
+      CancelAll request = new CancelAll(++cancellationsStarted, everywhere, reason);
       for (TaskRecord record : unsentTasks()) {
         if (!record.cancelled) {
           // An initializer is the pool's, not a task the caller submitted: not reported as one.
           if (record.kind != TaskKind.INIT) {
-            notStarted.add(record.original);
+            request.notStarted.add(record.original);
           }
           record.completion.onNotStarted(reason);
         }
       }
-      onMaster.complete(List.copyOf(notStarted));
-      if (cancelAll != null) {
-        everywhere.complete(notStarted);
-        return;
-      }
-      CancelAll request = new CancelAll(everywhere, reason);
-      request.notStarted.addAll(notStarted);
+      onMaster.complete(List.copyOf(request.notStarted));
       for (WorkerLink worker : workers) {
         if (worker.holding > 0) {
-          worker.outbox.append(Wire.CANCEL_ALL, (byte) (interrupt ? 1 : 0), 0, 0);
-          request.awaitedWorkers++;
+          worker.outbox.append(Wire.CANCEL_ALL, (byte) (interrupt ? 1 : 0), 0, request.number);
+          request.awaited.add(worker.rank);
         }
       }
-      if (request.awaitedWorkers == 0) {
-        everywhere.complete(request.notStarted);
+      if (request.awaited.isEmpty()) {
+        request.complete();
       } else {
-        cancelAll = request;
+        cancellations.add(request);
       }
     });
+  }
+
+  /**
+   * The oldest cancellation still waiting for a worker: the tasks that worker gives back before
+   * answering it were cancelled by it (a worker answers in order).
+   */
+  private CancelAll cancellationAwaiting(int rank) {
+    for (CancelAll request : cancellations) {
+      if (request.awaited.contains(rank)) {
+        return request;
+      }
+    }
+    return null;
   }
 
   /**
@@ -526,10 +576,11 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
    * the workers are alive, so they are told to drop their tasks and stop.
    */
   void initializerFailed(int workerRank, Throwable failure) {
-    breakPool(workerRank, "the initializer failed on worker rank " + workerRank + ": " + failure, failure, true);
+    breakPool(workerRank, "the initializer failed on worker rank " + workerRank + ": " + ThrowableCodec.safeToString(failure),
+        failure, true);
   }
 
-  /** Takes the tasks not yet sent to any worker out of the queues. */
+  /** Takes the tasks not yet sent to any worker out of the queues; they will not be sent. */
   private List<TaskRecord> unsentTasks() {
     List<TaskRecord> unsent = new ArrayList<>(waiting);
     waiting.clear();
@@ -537,6 +588,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       unsent.addAll(worker.pinned);
       worker.pinned.clear();
     }
+    unsent.forEach(TaskRecord::dropPayload);
     return unsent;
   }
 
@@ -559,10 +611,8 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     brokenAt = System.nanoTime();
     shutdown = true;
     failAll(broken);
-    if (cancelAll != null) {
-      cancelAll.done.complete(cancelAll.notStarted);
-      cancelAll = null;
-    }
+    cancellations.forEach(CancelAll::complete);
+    cancellations.clear();
     if (!soft) {
       transport.abort(1);
     } else if (!stopSent) {
@@ -576,6 +626,7 @@ final class MasterAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private void failSubmissions(Throwable failure) {
     TaskRecord record;
     while ((record = submissions.poll()) != null) {
+      record.dropPayload();
       record.completion.onFailure(failure);
     }
   }

@@ -39,7 +39,7 @@ final class ProgramRunner {
     } catch (NoSuchMethodException e) {
       main = null;
     }
-    if (main == null || !Modifier.isStatic(main.getModifiers())) {
+    if (main == null || !Modifier.isStatic(main.getModifiers()) || main.getReturnType() != void.class) {
       throw new IllegalArgumentException("class " + className
           + " has no public static void main(String[]) and does not implement " + PoolApplication.class.getName());
     }

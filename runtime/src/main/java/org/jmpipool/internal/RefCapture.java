@@ -1,6 +1,5 @@
 package org.jmpipool.internal;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,9 +23,9 @@ final class RefCapture {
   }
 
   /** An encoded task and the stored objects it holds. */
-  record Encoded(ByteBuffer payload, List<StoredObjects.Shared> refs) {
+  record Encoded(Payload payload, List<StoredObjects.Shared> refs) {
 
-    static final Encoded NOTHING = new Encoded(Wire.EMPTY_PAYLOAD, List.of());
+    static final Encoded NOTHING = new Encoded(Payload.EMPTY, List.of());
 
     /** Wraps a task's completion so that the objects are let go once the task ends. */
     TaskRecord.Completion holding(TaskRecord.Completion completion) {
@@ -41,8 +40,8 @@ final class RefCapture {
       };
       return new TaskRecord.Completion() {
         @Override
-        public void onResult(ByteBuffer message, int length, long executionNanos) {
-          completion.onResult(message, length, executionNanos);
+        public void onResult(Payload result, long executionNanos) {
+          completion.onResult(result, executionNanos);
           release.run();
         }
 
@@ -67,7 +66,7 @@ final class RefCapture {
    * @param owner the stored objects of the pool the task goes to, or {@code null} when it is not
    *     a {@link org.jmpipool.WorkerPool}
    */
-  static Encoded encode(StoredObjects owner, Supplier<ByteBuffer> encoding) {
+  static Encoded encode(StoredObjects owner, Supplier<Payload> encoding) {
     if (owner == null) {
       // No pool of handles: a handle met now fails the encoding (note() finds no capture), and
       // ordinary tasks skip the bookkeeping.
@@ -77,7 +76,7 @@ final class RefCapture {
     RefCapture capture = new RefCapture(owner);
     CURRENT.set(capture);
     try {
-      ByteBuffer payload = encoding.get();
+      Payload payload = encoding.get();
       return new Encoded(payload, capture.held.isEmpty() ? List.of() : List.copyOf(capture.held));
     } catch (RuntimeException | Error e) {
       capture.held.forEach(StoredObjects.Shared::release);

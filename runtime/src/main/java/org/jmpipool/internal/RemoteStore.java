@@ -6,8 +6,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The objects a worker holds for its pool's {@link org.jmpipool.RemoteRef}s: kept as bytes
- * when they arrive (on the communication thread), decoded once on first use by a task.
+ * The objects a worker holds for its pool's {@link org.jmpipool.RemoteRef}s: kept encoded when
+ * they arrive (on the communication thread), decoded once on first use by a task; the encoding is
+ * let go then, or when the object is freed.
  *
  * <p>A task may arrive before the object it refers to (a pushed object reaches some workers
  * through other workers): it then waits for it, up to {@link #ARRIVAL_TIMEOUT_SECONDS}.
@@ -20,21 +21,31 @@ final class RemoteStore {
   private final Map<Long, Stored> objects = new ConcurrentHashMap<>();
   private final Set<Long> freed = ConcurrentHashMap.newKeySet();
 
-  /** An object's bytes, then its decoded value. */
+  /** An object's encoding, then its decoded value. */
   private static final class Stored {
-    private byte[] bytes;
+    private Payload encoded;
     private Object value;
 
-    Stored(byte[] bytes) {
-      this.bytes = bytes;
+    Stored(Payload encoded) {
+      this.encoded = encoded;
     }
 
     synchronized Object value(Codec codec, long id) {
-      if (bytes != null) {
-        value = codec.decodeObject("stored object #" + id, bytes);
-        bytes = null;
+      if (encoded != null) {
+        try {
+          value = codec.decodeObject("stored object #" + id, encoded);
+        } finally {
+          drop();
+        }
       }
       return value;
+    }
+
+    synchronized void drop() {
+      if (encoded != null) {
+        encoded.release();
+        encoded = null;
+      }
     }
   }
 
@@ -42,18 +53,23 @@ final class RemoteStore {
     this.codec = codec;
   }
 
-  /** Stores an object's bytes; communication thread. */
-  synchronized void put(long id, byte[] bytes) {
-    if (!freed.contains(id)) {
-      objects.put(id, new Stored(bytes));
-      notifyAll();
+  /** Stores an object's encoding, which the store then holds; communication thread. */
+  synchronized void put(long id, Payload encoded) {
+    if (freed.contains(id)) {
+      encoded.release();
+      return;
     }
+    objects.put(id, new Stored(encoded));
+    notifyAll();
   }
 
   /** Frees an object; communication thread. */
   synchronized void free(long id) {
     freed.add(id);
-    objects.remove(id);
+    Stored stored = objects.remove(id);
+    if (stored != null) {
+      stored.drop();
+    }
     notifyAll();
   }
 

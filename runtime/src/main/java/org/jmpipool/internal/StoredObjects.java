@@ -42,16 +42,18 @@ final class StoredObjects {
    * stored already.
    */
   <T> RemoteRef<T> push(T object) {
-    byte[] encoded = codec.encodeToArray("pushed object", object,
+    Payload encoded = codec.encode("pushed object", object,
         (kryo, output) -> Codec.writePart(kryo, output, "pushed object", object));
+    byte[] digest = encoded.sha256();
     synchronized (this) {
       Shared existing = pushed.get(object);
-      if (existing != null && Arrays.equals(existing.encoded, encoded) && existing.tryAcquire()) {
+      if (existing != null && Arrays.equals(existing.digest, digest) && existing.tryAcquire()) {
+        encoded.release();
         return new Handle<>(this, existing);
       }
-      Shared shared = new Shared(IDS.incrementAndGet(), object, encoded);
+      Shared shared = new Shared(IDS.incrementAndGet(), object, digest);
       pushed.put(object, shared);
-      agent.storeEverywhere(shared.id, ByteBuffer.wrap(encoded));
+      agent.storeEverywhere(shared.id, encoded);
       return new Handle<>(this, shared);
     }
   }
@@ -59,7 +61,7 @@ final class StoredObjects {
   /** Stores one part of a list on each worker, in order. */
   <T> RemoteRef<List<T>> scatter(List<T> items) {
     int workers = agent.workerCount();
-    List<ByteBuffer> parts = new ArrayList<>(workers);
+    List<Payload> parts = new ArrayList<>(workers);
     for (int worker = 0; worker < workers; worker++) {
       List<T> part = new ArrayList<>(items.subList(items.size() * worker / workers, items.size() * (worker + 1) / workers));
       parts.add(codec.encodeObject("scattered part", part));
@@ -106,13 +108,14 @@ final class StoredObjects {
     final long id;
     /** The pushed object, kept to recognize it; {@code null} for scattered parts. */
     private final Object object;
-    private final byte[] encoded;
+    /** The SHA-256 of the pushed object's encoding, to tell whether it changed; {@code null} for scattered parts. */
+    private final byte[] digest;
     private int holders = 1;
 
-    private Shared(long id, Object object, byte[] encoded) {
+    private Shared(long id, Object object, byte[] digest) {
       this.id = id;
       this.object = object;
-      this.encoded = encoded;
+      this.digest = digest;
     }
 
     /** Adds a holder unless the object is already being dropped. */

@@ -112,7 +112,7 @@ final class StoringWorkerPool implements WorkerPool {
 
   private CompletionException failedOn(int worker, Throwable cause) {
     return new CompletionException("the task failed on worker " + worker + " (rank "
-        + executor.agent().layout().rankOf(worker) + "): " + cause, cause);
+        + executor.agent().layout().rankOf(worker) + "): " + ThrowableCodec.safeToString(cause), cause);
   }
 
   @Override

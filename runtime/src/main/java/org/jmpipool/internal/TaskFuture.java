@@ -1,6 +1,5 @@
 package org.jmpipool.internal;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -28,20 +27,22 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
     this.record = taskRecord;
   }
 
-  /** Decodes a result payload in a message, or takes the value a direct task left in its record. */
+  /** Decodes a result payload, or takes the value a direct task left in its record. */
   @FunctionalInterface
   interface Decoder<T> {
-    T decode(TaskRecord record, ByteBuffer message, int length);
+    T decode(TaskRecord record, Payload result);
   }
 
   @Override
-  public void onResult(ByteBuffer message, int length, long executionNanos) {
+  public void onResult(Payload result, long executionNanos) {
     T value;
     try {
-      value = decoder.decode(record, message, length);
+      value = decoder.decode(record, result);
     } catch (RuntimeException e) {
       completeExceptionally(e);
       return;
+    } finally {
+      result.release();
     }
     complete(value);
   }

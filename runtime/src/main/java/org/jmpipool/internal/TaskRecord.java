@@ -1,6 +1,5 @@
 package org.jmpipool.internal;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.Callable;
 
 /**
@@ -15,11 +14,11 @@ final class TaskRecord {
     /**
      * The worker returned a result.
      *
-     * @param message the message, positioned at the encoded result; valid only during the call
-     * @param length the length of the encoded result
+     * @param result the encoded result; a view into a message is valid only during the call
+     *     ({@link Payload#retain()} keeps it), and the completion releases it once decoded
      * @param executionNanos the time the worker spent on the task
      */
-    void onResult(ByteBuffer message, int length, long executionNanos);
+    void onResult(Payload result, long executionNanos);
 
     /** The task failed, on the worker or before it got there. */
     void onFailure(Throwable failure);
@@ -34,7 +33,7 @@ final class TaskRecord {
 
   final TaskKind kind;
   /** The encoded task; dropped once handed to a message. */
-  ByteBuffer payload;
+  Payload payload;
   final Completion completion;
   /** What shutdownNow() returns for this task if it never starts. */
   final Runnable original;
@@ -60,11 +59,19 @@ final class TaskRecord {
   Throwable directFailure;
 
   /** Returns the failure a worker reported: the exception itself, or rebuilt from its encoding. */
-  Throwable failure(ByteBuffer message, int length) {
-    return directFailure != null ? directFailure : ThrowableCodec.decode(Wire.payload(message, length));
+  Throwable failure(Payload encoded) {
+    return directFailure != null ? directFailure : ThrowableCodec.decode(encoded);
   }
 
-  TaskRecord(TaskKind kind, ByteBuffer payload, Completion completion, Runnable original) {
+  /** Lets go of the encoded task, when it will not be sent. */
+  void dropPayload() {
+    if (payload != null) {
+      payload.release();
+      payload = null;
+    }
+  }
+
+  TaskRecord(TaskKind kind, Payload payload, Completion completion, Runnable original) {
     this.kind = kind;
     this.payload = payload;
     this.completion = completion;

@@ -1,6 +1,5 @@
 package org.jmpipool.internal;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -9,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jmpipool.RemoteOrigin;
+import org.jmpipool.RemoteTaskException;
 import org.jmpipool.TaskContext;
 import org.jmpipool.TaskSerializationException;
 
@@ -57,30 +57,31 @@ final class TaskRunner {
     task.interruptIfRunning();
   }
 
+  /**
+   * The loop of a task thread. It ends only by {@link #shutdown()}: an interrupt that reaches an
+   * idle thread (a cancel racing the end of its task, or a thread a task left behind) is dropped,
+   * and whatever a task does, its outcome is reported.
+   */
   private void runTasks() {
     RunningTask.bind(context);
     RunningTask scope = RunningTask.onThisThread();
-    try {
-      WorkerTask task;
-      while ((task = next()) != STOP) {
-        if (!task.start()) {
-          continue;
-        }
-        scope.begin(task.randomBase);
-        try {
-          execute(task);
-        } finally {
-          scope.end();
-          task.finishRunning();
-        }
-        onFinished.accept(task);
+    WorkerTask task;
+    while ((task = next()) != STOP) {
+      if (!task.start()) {
+        continue;
       }
-    } catch (InterruptedException e) {
-      // Interrupted while idle: only shutdown does that.
+      scope.begin(task.randomBase);
+      try {
+        execute(task);
+      } finally {
+        scope.end();
+        task.finishRunning();
+      }
+      onFinished.accept(task);
     }
   }
 
-  private WorkerTask next() throws InterruptedException {
+  private WorkerTask next() {
     long start = System.nanoTime();
     long idle;
     do {
@@ -95,7 +96,13 @@ final class TaskRunner {
         Thread.yield();
       }
     } while (idle < POLL_NANOS);
-    return queue.take();
+    while (true) {
+      try {
+        return queue.take();
+      } catch (InterruptedException strayInterrupt) {
+        // Meant for a task that has ended: the thread keeps serving its queue.
+      }
+    }
   }
 
   private void execute(WorkerTask task) {
@@ -105,28 +112,43 @@ final class TaskRunner {
       task.executionNanos = System.nanoTime() - start;
       return;
     }
-    byte[] payload = task.payload;
+    Payload payload = task.payload;
     task.payload = null;
     try {
       task.result = switch (task.kind) {
         case CALL -> codec.encodeObject("result", ((Callable<?>) decodeOne(payload)).call());
         case RUN -> {
           ((Runnable) decodeOne(payload)).run();
-          yield Wire.EMPTY_PAYLOAD;
+          yield Payload.EMPTY;
         }
         case APPLY -> apply(payload);
         case CHUNK -> applyToChunk(payload);
         case INIT -> {
           context.state = ((Callable<?>) decodeOne(payload)).call();
-          yield Wire.EMPTY_PAYLOAD;
+          yield Payload.EMPTY;
         }
       };
       task.resultType = Wire.RESULT;
     } catch (Throwable failure) {
-      task.result = ByteBuffer.wrap(ThrowableCodec.encode(failure, context.rank, context.host));
+      task.result = encodeFailure(failure);
       task.resultType = Wire.FAILED;
     }
     task.executionNanos = System.nanoTime() - start;
+  }
+
+  /**
+   * Encodes a task's failure. Describing it never fails on the exception's account; should the
+   * worker itself fail meanwhile (out of memory for a huge message), the task still fails with
+   * what is known: the class of what it threw.
+   */
+  private Payload encodeFailure(Throwable failure) {
+    try {
+      return Payload.of(ThrowableCodec.encode(failure, context.rank, context.host));
+    } catch (Throwable describing) {
+      RemoteTaskException standIn = new RemoteTaskException(failure.getClass().getName(),
+          "(the worker could not describe it: " + describing.getClass().getName() + ")");
+      return Payload.of(ThrowableCodec.encode(standIn, context.rank, context.host));
+    }
   }
 
   /** Runs a task handed over as an object; its outcome stays in the master's record of it. */
@@ -143,7 +165,7 @@ final class TaskRunner {
       task.direct.directFailure = markOrigin(failure);
       task.resultType = Wire.FAILED;
     }
-    task.result = Wire.EMPTY_PAYLOAD;
+    task.result = Payload.EMPTY;
   }
 
   /**
@@ -167,32 +189,43 @@ final class TaskRunner {
   }
 
   /**
-   * Attaches the {@link RemoteOrigin} of the calling task thread to an exception that does not
-   * travel as bytes (which would get it when decoded).
+   * Prepares an exception that does not travel as bytes for its caller: attaches the
+   * {@link RemoteOrigin} of the calling task thread (a decoded one gets it when decoded), or
+   * describes it in words when its methods misbehave ({@link ThrowableCodec#wellBehaved}).
    */
   static Throwable markOrigin(Throwable failure) {
     TaskContext context = RunningTask.context();
-    if (RemoteOrigin.of(failure).isEmpty()) {
-      failure.addSuppressed(new RemoteOrigin(context.rank(), context.host()));
+    Throwable passed = ThrowableCodec.wellBehaved(failure, context.rank(), context.host());
+    if (RemoteOrigin.of(passed).isEmpty()) {
+      passed.addSuppressed(new RemoteOrigin(context.rank(), context.host()));
     }
-    return failure;
+    return passed;
   }
 
-  private Object decodeOne(byte[] payload) {
-    return codec.decode("task", payload, JdkAwareKryo::readClassAndObject);
+  /** Decodes a task's payload, and lets go of it: the task thread needs only the objects. */
+  private <T> T decodeTask(Payload payload, Codec.Reader<T> reader) {
+    try {
+      return codec.decode("task", payload, reader);
+    } finally {
+      payload.release();
+    }
+  }
+
+  private Object decodeOne(Payload payload) {
+    return decodeTask(payload, JdkAwareKryo::readClassAndObject);
   }
 
   @SuppressWarnings("unchecked")
-  private ByteBuffer apply(byte[] payload) {
-    Object[] parts = codec.decode("task", payload,
+  private Payload apply(Payload payload) {
+    Object[] parts = decodeTask(payload,
         (kryo, input) -> new Object[] {codec.readFunction(kryo, input), kryo.readClassAndObject(input)});
     Object value = ((Function<Object, Object>) parts[0]).apply(parts[1]);
     return codec.encodeObject("result", value);
   }
 
   @SuppressWarnings("unchecked")
-  private ByteBuffer applyToChunk(byte[] payload) {
-    Object[] parts = codec.decode("task", payload, (kryo, input) -> {
+  private Payload applyToChunk(Payload payload) {
+    Object[] parts = decodeTask(payload, (kryo, input) -> {
       Object function = codec.readFunction(kryo, input);
       RuntimeException[] failure = new RuntimeException[1];
       List<Object> items = Codec.readList(kryo, input, failure);

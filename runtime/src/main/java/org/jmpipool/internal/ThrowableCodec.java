@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.IdentityHashMap;
@@ -21,6 +22,11 @@ import org.jmpipool.RemoteTaskException;
  * plain description (class names, messages, stack traces, causes, suppressed), from which a
  * {@link RemoteTaskException} is built when the first form cannot be read here. Kryo is not used:
  * it cannot serialize {@link Throwable} on JDK 17.
+ *
+ * <p>Exceptions are user classes and may misbehave: a {@code getMessage()} that throws or
+ * overflows the stack, a {@code toString()}, {@code getStackTrace()} or {@code getCause()} that
+ * throws, a failing {@code writeObject}. Every such call is guarded; an exception found misbehaving travels only as
+ * its description, so that nothing on the master trips over it again.
  */
 final class ThrowableCodec {
 
@@ -42,14 +48,69 @@ final class ThrowableCodec {
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeInt(workerRank);
       writeString(out, host);
-      describe(out, failure, new IdentityHashMap<>(), 0);
-      byte[] serialized = javaSerialize(failure);
+      Description description = new Description();
+      describe(out, failure, description, 0);
+      byte[] serialized = description.awkward ? new byte[0] : javaSerialize(failure);
       out.writeInt(serialized.length);
       out.write(serialized);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
+  }
+
+  /**
+   * Returns the exception itself when its methods behave, else its description: what a pool
+   * that hands exceptions over without serializing them passes on, so that the caller's
+   * {@code get()} (whose {@code ExecutionException} calls {@code toString()}) does not trip.
+   *
+   * @param failure the exception
+   * @param workerRank the rank of the worker where it was thrown
+   * @param host the worker's host
+   * @return the exception, or a {@link RemoteTaskException} describing it
+   */
+  static Throwable wellBehaved(Throwable failure, int workerRank, String host) {
+    Description description = new Description();
+    try {
+      describe(new DataOutputStream(OutputStream.nullOutputStream()), failure, description, 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return description.awkward ? decode(encode(failure, workerRank, host)) : failure;
+  }
+
+  /** What describing an exception found: the exceptions seen (cycles), and whether any misbehaved. */
+  private static final class Description {
+    final Map<Throwable, Boolean> seen = new IdentityHashMap<>();
+    boolean awkward;
+  }
+
+  /**
+   * Names an exception in one line for the runtime's own messages, whatever its methods do
+   * (its {@code toString()} may throw).
+   *
+   * @param failure the exception
+   * @return its class name and, when it can be read, its message
+   */
+  static String safeToString(Throwable failure) {
+    String message = message(failure, new Description());
+    return message == null ? failure.getClass().getName() : failure.getClass().getName() + ": " + message;
+  }
+
+  /**
+   * Rebuilds an exception from a frame's payload, and lets go of the payload.
+   *
+   * @param encoded the encoded exception
+   * @return the exception, of the original class when it can be rebuilt here
+   */
+  static Throwable decode(Payload encoded) {
+    try {
+      return decode(encoded.toArray());
+    } catch (IllegalStateException unreadable) {
+      return new RemoteTaskException("unreadable remote exception", unreadable.getMessage());
+    } finally {
+      encoded.release();
+    }
   }
 
   /**
@@ -70,23 +131,24 @@ final class ThrowableCodec {
       in.readFully(serialized);
       Throwable original = javaDeserialize(serialized);
       failure = original != null ? original : described;
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       failure = new RemoteTaskException("unreadable remote exception", e.toString());
     }
     failure.addSuppressed(new RemoteOrigin(workerRank, host));
     return failure;
   }
 
-  private static void describe(DataOutputStream out, Throwable failure, Map<Throwable, Boolean> seen, int depth)
+  private static void describe(DataOutputStream out, Throwable failure, Description description, int depth)
       throws IOException {
-    boolean present = failure != null && depth < MAX_DEPTH && seen.put(failure, Boolean.TRUE) == null;
+    boolean present = failure != null && depth < MAX_DEPTH && description.seen.put(failure, Boolean.TRUE) == null;
     out.writeBoolean(present);
     if (!present) {
       return;
     }
     writeString(out, failure.getClass().getName());
-    writeString(out, safeMessage(failure));
-    StackTraceElement[] trace = failure.getStackTrace();
+    writeString(out, message(failure, description));
+    probeToString(failure, description);
+    StackTraceElement[] trace = stackTrace(failure, description);
     out.writeInt(trace.length);
     for (StackTraceElement element : trace) {
       writeString(out, element.getClassLoaderName());
@@ -97,11 +159,11 @@ final class ThrowableCodec {
       writeString(out, element.getFileName());
       out.writeInt(element.getLineNumber());
     }
-    describe(out, failure.getCause(), seen, depth + 1);
+    describe(out, cause(failure, description), description, depth + 1);
     Throwable[] suppressed = failure.getSuppressed();
     out.writeInt(suppressed.length);
     for (Throwable s : suppressed) {
-      describe(out, s, seen, depth + 1);
+      describe(out, s, description, depth + 1);
     }
   }
 
@@ -130,11 +192,43 @@ final class ThrowableCodec {
     return failure;
   }
 
-  private static String safeMessage(Throwable failure) {
+  // The guards below catch Throwable on purpose: the methods are the task's code, and whatever
+  // they throw (errors included) must not take the worker's task thread down with them.
+
+  private static String message(Throwable failure, Description description) {
     try {
       return failure.getMessage();
-    } catch (RuntimeException e) {
-      return "(getMessage() threw " + e + ")";
+    } catch (Throwable e) {
+      description.awkward = true;
+      return "(its getMessage() threw " + e.getClass().getName() + ")";
+    }
+  }
+
+  /** A toString() that throws would trip up whoever prints the exception on the master. */
+  private static void probeToString(Throwable failure, Description description) {
+    try {
+      failure.toString();
+    } catch (Throwable e) {
+      description.awkward = true;
+    }
+  }
+
+  private static StackTraceElement[] stackTrace(Throwable failure, Description description) {
+    try {
+      StackTraceElement[] trace = failure.getStackTrace();
+      return trace != null ? trace : new StackTraceElement[0];
+    } catch (Throwable e) {
+      description.awkward = true;
+      return new StackTraceElement[0];
+    }
+  }
+
+  private static Throwable cause(Throwable failure, Description description) {
+    try {
+      return failure.getCause();
+    } catch (Throwable e) {
+      description.awkward = true;
+      return null;
     }
   }
 
@@ -142,7 +236,7 @@ final class ThrowableCodec {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(failure);
-    } catch (IOException | RuntimeException | StackOverflowError e) {
+    } catch (Throwable e) {
       return new byte[0];
     }
     return bytes.toByteArray();
@@ -154,7 +248,7 @@ final class ThrowableCodec {
     }
     try (ObjectInputStream in = new ContextClassLoaderObjectInputStream(new ByteArrayInputStream(serialized))) {
       return (Throwable) in.readObject();
-    } catch (IOException | ClassNotFoundException | RuntimeException | LinkageError e) {
+    } catch (Throwable e) {
       return null;
     }
   }

@@ -2,21 +2,28 @@ package org.jmpipool.internal;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The frames of a message. One MPI message carries a batch of frames, so that many small tasks
  * or results travel together. A frame is a fixed header (type, flags, task id, an auxiliary long,
- * payload length) followed by the payload.
+ * payload length) followed by the payload. A large payload travels in a message of its own, its
+ * header in front; one over {@link Payload#PART_BYTES} travels in parts: its frame, the last of
+ * its batch, has the length {@link #PARTED} and says how long the payload is and in how many
+ * parts, and the parts follow from the same sender on the same channel, each a message of its
+ * own, before anything else.
  */
 final class Wire {
 
   static final int HEADER_BYTES = 1 + 1 + 8 + 8 + 4;
+  /** The length of a frame whose payload follows in parts; after the header: the length (long), the parts (int). */
+  static final int PARTED = -1;
+  static final int PARTS_DESCRIPTOR_BYTES = 8 + 4;
   /**
    * A payload at least this large is copied once, into a direct buffer with room for its frame
    * header in front, and travels as a message of its own, straight from that buffer.
    */
   static final int LARGE_PAYLOAD = 64 * 1024;
-  static final ByteBuffer EMPTY_PAYLOAD = ByteBuffer.allocate(0);
   static final byte[] EMPTY_BYTES = new byte[0];
 
   // Master to worker.
@@ -55,6 +62,11 @@ final class Wire {
   static final byte WORKER_EXITING = 15;
   /** Answer to {@link #STOP}: the worker is about to finish MPI. */
   static final byte STOPPED = 16;
+  /**
+   * The worker received a signal that ends jobs (SIGTERM, SIGINT), perhaps alone: the master
+   * ends the job as if it had received it. id = the signal's number, payload = its UTF-8 name.
+   */
+  static final byte SIGNALLED = 17;
 
   // Worker to worker.
   /** A frame of a group of parallel tasks: flags = its kind ({@link WorkerGroup}), aux = its generation. */
@@ -69,72 +81,73 @@ final class Wire {
     /**
      * Handles one frame.
      *
+     * @param source the sender's rank
      * @param type the frame type
      * @param flags the type-specific flags
      * @param id the task id, or 0
      * @param aux the type-specific long
-     * @param message the message, positioned at the payload
-     * @param length the payload length
+     * @param payload the payload; a view into the message is valid only during this call
      */
-    void onFrame(byte type, byte flags, long id, long aux, ByteBuffer message, int length);
+    void onFrame(int source, byte type, byte flags, long id, long aux, Payload payload);
+  }
+
+  /** Hears of a frame whose payload follows in parts. */
+  @FunctionalInterface
+  interface PartedFrames {
+
+    /**
+     * A frame's payload follows from its sender in {@code parts} messages.
+     *
+     * @param length the payload's length
+     * @param parts how many messages carry it
+     */
+    void follows(int source, byte type, byte flags, long id, long aux, long length, int parts);
   }
 
   /**
-   * Hands every frame of a message to the handler.
+   * Hands every frame of a message to the handler, or, for a frame whose payload follows in
+   * parts, to {@code parted}.
    *
+   * @param source the sender's rank
    * @param message the message, from position 0 to its limit
-   * @param handler the handler
    */
-  static void readFrames(ByteBuffer message, FrameHandler handler) {
+  static void readFrames(int source, ByteBuffer message, FrameHandler handler, PartedFrames parted) {
     while (message.remaining() >= HEADER_BYTES) {
       byte type = message.get();
       byte flags = message.get();
       long id = message.getLong();
       long aux = message.getLong();
       int length = message.getInt();
+      if (length == PARTED && message.remaining() == PARTS_DESCRIPTOR_BYTES) {
+        parted.follows(source, type, flags, id, aux, message.getLong(), message.getInt());
+        return;
+      }
       if (length < 0 || length > message.remaining()) {
         throw new IllegalStateException("corrupt message: frame of type " + type + " claims " + length
             + " bytes, " + message.remaining() + " remain");
       }
       int payloadEnd = message.position() + length;
-      handler.onFrame(type, flags, id, aux, message, length);
+      handler.onFrame(source, type, flags, id, aux, Payload.view(message, length));
       message.position(payloadEnd);
     }
   }
 
   /**
-   * Makes the payload of a frame from encoded bytes: a heap buffer when small, a pooled direct
-   * buffer with the frame header's room in front when large.
+   * Makes the payload of a frame from encoded bytes: on the heap when small; when large, in a
+   * pooled direct buffer with the frame header's room in front, to travel as a message of its own.
    *
    * @param bytes the encoded bytes
    * @param length how many of them
-   * @return the payload, from its position to its limit
+   * @return the payload
    */
-  static ByteBuffer payloadOf(byte[] bytes, int length) {
+  static Payload payloadOf(byte[] bytes, int length) {
     if (length < LARGE_PAYLOAD) {
-      return ByteBuffer.wrap(Arrays.copyOf(bytes, length));
+      return Payload.of(Arrays.copyOf(bytes, length));
     }
     ByteBuffer framed = DirectBuffers.acquire(HEADER_BYTES + length);
     framed.position(HEADER_BYTES);
     framed.put(bytes, 0, length);
-    return framed.flip().position(HEADER_BYTES);
-  }
-
-  /** Returns whether a payload was made with room for its header in front ({@link #payloadOf}). */
-  static boolean isFramed(ByteBuffer payload) {
-    return payload.isDirect() && payload.position() == HEADER_BYTES;
-  }
-
-  /**
-   * Copies a frame's payload out of a message.
-   *
-   * @param message the message, positioned at the payload (left unchanged)
-   * @param length the payload length
-   * @return the payload
-   */
-  static byte[] payload(ByteBuffer message, int length) {
-    byte[] bytes = new byte[length];
-    message.get(message.position(), bytes);
-    return bytes;
+    framed.flip().position(HEADER_BYTES);
+    return new Payload.Parts(List.of(framed), true);
   }
 }

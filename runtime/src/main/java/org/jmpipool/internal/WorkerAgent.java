@@ -1,6 +1,5 @@
 package org.jmpipool.internal;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +20,7 @@ import org.jmpipool.internal.transport.Transport;
  * <p>When the pool has an initializer, the master sends it first; the other tasks wait until it
  * has run, and are given back unstarted if it failed.
  */
-final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHandler {
+final class WorkerAgent implements Agent, Wire.FrameHandler {
 
   private static final int MASTER = 0;
   private static final int MAX_MESSAGES_PER_PASS = 16;
@@ -36,8 +35,12 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   private enum Initializer { NONE, RUNNING, FAILED }
 
+  /** A signal this process received. */
+  private record ReceivedSignal(String name, int number) {
+  }
+
   /** A frame a task thread wants sent to another worker. */
-  private record PeerFrame(int workerIndex, byte kind, long generation, byte[] payload) {
+  private record PeerFrame(int workerIndex, byte kind, long generation, Payload payload) {
   }
 
   private final Transport transport;
@@ -49,6 +52,7 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private final LongFunction<TaskRecord> directTasks;
   private final PoolOpener poolOpener;
   private final Outbox toMaster;
+  private final Inbox inbox;
   private final Map<Integer, Outbox> toPeers = new HashMap<>();
   private final Map<Long, WorkerTask> tasks = new HashMap<>();
   private final List<WorkerTask> waitingForInitializer = new ArrayList<>();
@@ -59,12 +63,13 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   private Initializer initializer = Initializer.NONE;
   private volatile String exitReason;
   private boolean exitSent;
+  /** A signal to report to the master, set by the signal's handler. */
+  private volatile ReceivedSignal signalReport;
+  private boolean signalReported;
   private boolean stopRequested;
   private boolean stopAnswered;
   private int heldResults;
   private long firstHeldNanos;
-  /** The sender of the message being read. */
-  private int currentSource;
 
   /**
    * Creates the agent and starts its task threads.
@@ -84,6 +89,7 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     this.directTasks = directTasks;
     this.poolOpener = poolOpener;
     this.toMaster = new Outbox(MASTER, channel);
+    this.inbox = new Inbox(transport, channel, this);
     this.context = new WorkerContext(transport.rank(), transport.size(), transport.host(), layout, codec,
         (index, kind, generation, payload) -> {
           peerFrames.add(new PeerFrame(index, kind, generation, payload));
@@ -102,7 +108,7 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
   @Override
   public int doWork() {
     int work = 0;
-    for (int i = 0; i < MAX_MESSAGES_PER_PASS && transport.receive(channel, this); i++) {
+    for (int i = 0; i < MAX_MESSAGES_PER_PASS && inbox.receive(); i++) {
       work++;
     }
     WorkerTask task;
@@ -119,7 +125,7 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     }
     PeerFrame frame;
     while ((frame = peerFrames.poll()) != null) {
-      toPeer(frame.workerIndex()).append(Wire.GROUP, frame.kind(), 0, frame.generation(), ByteBuffer.wrap(frame.payload()));
+      toPeer(frame.workerIndex()).append(Wire.GROUP, frame.kind(), 0, frame.generation(), frame.payload());
       work++;
     }
     if (stopRequested && !stopAnswered && tasks.isEmpty()) {
@@ -127,9 +133,16 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
       stopAnswered = true;
       runner.shutdown();
     }
+    ReceivedSignal signal = signalReport;
+    if (signal != null && !signalReported) {
+      toMaster.append(Wire.SIGNALLED, (byte) 0, signal.number(), 0,
+          Payload.of(signal.name().getBytes(StandardCharsets.UTF_8)));
+      signalReported = true;
+      work++;
+    }
     String reason = exitReason;
     if (reason != null && !exitSent) {
-      toMaster.append(Wire.WORKER_EXITING, (byte) 0, 0, 0, ByteBuffer.wrap(reason.getBytes(StandardCharsets.UTF_8)));
+      toMaster.append(Wire.WORKER_EXITING, (byte) 0, 0, 0, Payload.of(reason.getBytes(StandardCharsets.UTF_8)));
       exitSent = true;
     }
     work += toMaster.reapCompleted();
@@ -227,16 +240,22 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
     exitAnnounced.await(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
-  @Override
-  public void onMessage(int source, ByteBuffer message) {
-    currentSource = source;
-    Wire.readFrames(message, this);
+  /**
+   * Tells the master that this process received a signal that ends jobs, so that it ends the
+   * job in order even when the signal reached this worker alone; any thread.
+   *
+   * @param name the signal's name, such as {@code TERM}
+   * @param number its number
+   */
+  void reportSignal(String name, int number) {
+    signalReport = new ReceivedSignal(name, number);
+    LockSupport.unpark(thread);
   }
 
   @Override
-  public void onFrame(byte type, byte flags, long id, long aux, ByteBuffer message, int length) {
+  public void onFrame(int source, byte type, byte flags, long id, long aux, Payload payload) {
     switch (type) {
-      case Wire.TASK -> accept(new WorkerTask(id, TaskKind.of(flags), aux, Wire.payload(message, length)));
+      case Wire.TASK -> accept(new WorkerTask(id, TaskKind.of(flags), aux, payload.retain()));
       case Wire.CANCEL -> {
         WorkerTask task = tasks.get(id);
         if (task != null) {
@@ -262,19 +281,19 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
         if (poolOpener == null) {
           throw new IllegalStateException("pool " + channel + " got a request to open pool " + id);
         }
-        poolOpener.open((int) id, PoolLayout.decode(Wire.payload(message, length)));
+        poolOpener.open((int) id, PoolLayout.decode(payload.toArray()));
       }
       case Wire.STORE -> {
-        byte[] bytes = Wire.payload(message, length);
+        Payload stored = payload.retain();
         if (flags != 0) {
           for (int target : layout.broadcastTargets(context.workerIndex + 1)) {
-            toPeer(target).append(Wire.STORE, flags, id, 0, ByteBuffer.wrap(bytes));
+            toPeer(target).append(Wire.STORE, flags, id, 0, stored.share());
           }
         }
-        context.store.put(id, bytes);
+        context.store.put(id, stored);
       }
       case Wire.FREE -> context.store.free(id);
-      case Wire.GROUP -> context.group.deliver(layout.indexOf(currentSource), flags, aux, Wire.payload(message, length));
+      case Wire.GROUP -> context.group.deliver(layout.indexOf(source), flags, aux, payload.retain());
       default -> throw new IllegalStateException("unexpected frame type " + type + " on pool channel " + channel);
     }
   }
@@ -298,6 +317,7 @@ final class WorkerAgent implements Agent, Transport.MessageHandler, Wire.FrameHa
 
   private void cancel(WorkerTask task, boolean interrupt) {
     if (task.cancelBeforeStart()) {
+      task.payload.release();
       tasks.remove(task.id);
       toMaster.append(Wire.NOT_STARTED, (byte) 0, task.id, -1);
     } else if (interrupt) {

@@ -14,24 +14,39 @@ import org.jmpipool.WorkerComm;
  * worker belongs to group generation n; members exchange frames directly, worker to worker, and
  * every frame carries its generation, so leftovers of a failed group never leak into the next.
  *
- * <p>Joining sends JOIN to every other worker and waits, up to a timeout, for theirs; leaving
- * (the task ended, however) sends LEAVE, which makes a member still waiting for the leaver fail
- * at once. At most one parallel task may be a member on a worker at a time.
+ * <p>Joining sends JOIN to every other worker and waits, up to a timeout, for theirs. A member
+ * whose group formed sends LEAVE when its task ends (however); one that gave up waiting sends
+ * ABANDON instead. Either makes a member still waiting for it fail at once. A JOIN followed by
+ * an ABANDON of the same generation is a group that never formed from that worker's side: both
+ * are skipped. A JOIN followed by a LEAVE is a member that already finished: it counts as
+ * joined, since a task may run, end and leave before a slower peer looks. At most one parallel
+ * task may be a member on a worker at a time.
  */
 final class WorkerGroup {
 
   static final byte JOIN = 1;
   static final byte DATA = 2;
   static final byte LEAVE = 3;
+  static final byte ABANDON = 4;
   private static final long NO_DEADLINE = Long.MAX_VALUE;
 
   /** Sends a group frame to another worker of the pool, through the communication thread. */
   @FunctionalInterface
   interface PeerMail {
-    void send(int workerIndex, byte kind, long generation, byte[] payload);
+    void send(int workerIndex, byte kind, long generation, Payload payload);
   }
 
-  private record Envelope(byte kind, long generation, byte[] payload) {
+  private record Envelope(byte kind, long generation, Payload payload) {
+  }
+
+  /** Takes a worker's next frame off its queue; one skipped lets go of its payload. Called holding the lock. */
+  private Envelope pollFrom(int from) {
+    return inbox[from].poll();
+  }
+
+  /** Drops a worker's next frame. Called holding the lock. */
+  private void skipFrom(int from) {
+    inbox[from].poll().payload().release();
   }
 
   private final int self;
@@ -58,7 +73,7 @@ final class WorkerGroup {
   }
 
   /** Takes a frame from another worker; communication thread. */
-  synchronized void deliver(int fromIndex, byte kind, long frameGeneration, byte[] payload) {
+  synchronized void deliver(int fromIndex, byte kind, long frameGeneration, Payload payload) {
     inbox[fromIndex].add(new Envelope(kind, frameGeneration, payload));
     notifyAll();
   }
@@ -67,8 +82,7 @@ final class WorkerGroup {
    * Makes the calling task a member of the next generation and waits for the others.
    *
    * <p>Workers agree on the generation: a worker that sees another's JOIN of a later generation
-   * (its own count fell behind when a group failed to form) moves up to it and says so. A JOIN
-   * followed by a LEAVE of the same generation is a group that never formed: both are skipped.
+   * (its own count fell behind when a group failed to form) moves up to it and says so.
    *
    * @throws IllegalStateException when another parallel task is a member on this worker, or the
    *     group does not form in time
@@ -105,7 +119,7 @@ final class WorkerGroup {
             break;
           }
           if (head != null && head.generation() == wanted && head.kind() == JOIN) {
-            inbox[peer].poll();
+            skipFrom(peer);
             joined[peer] = true;
           } else {
             complete = false;
@@ -124,7 +138,7 @@ final class WorkerGroup {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           generation = wanted;
-          leave(active);
+          abandon(active);
           throw new CancellationException("a parallel task was interrupted while waiting for its group to form");
         }
       }
@@ -136,7 +150,7 @@ final class WorkerGroup {
         missing.add(peer);
       }
     }
-    leave(active);
+    abandon(active);
     throw new IllegalStateException("a parallel task on worker " + self + " (rank " + rank + ") waited "
         + timeout.toSeconds() + " s for the parallel tasks of workers " + missing + ", which did not join: "
         + ruleText());
@@ -151,15 +165,15 @@ final class WorkerGroup {
     while (!frames.isEmpty()) {
       Envelope head = frames.peek();
       if (head.generation() < wanted) {
-        frames.poll();
+        skipFrom(from);
         continue;
       }
       java.util.Iterator<Envelope> it = frames.iterator();
       it.next();
       Envelope second = it.hasNext() ? it.next() : null;
-      if (head.kind() == JOIN && second != null && second.kind() == LEAVE && second.generation() == head.generation()) {
-        frames.poll();
-        frames.poll();
+      if (head.kind() == JOIN && second != null && second.kind() == ABANDON && second.generation() == head.generation()) {
+        skipFrom(from);
+        skipFrom(from);
         continue;
       }
       return head;
@@ -170,7 +184,7 @@ final class WorkerGroup {
   private void sendToAll(byte kind, long frameGeneration) {
     for (int peer = 0; peer < size; peer++) {
       if (peer != self) {
-        mail.send(peer, kind, frameGeneration, Wire.EMPTY_BYTES);
+        mail.send(peer, kind, frameGeneration, Payload.EMPTY);
       }
     }
   }
@@ -182,13 +196,22 @@ final class WorkerGroup {
 
   /** Ends the calling task's membership, if it has one; the task thread calls it when the task ends. */
   void leave(Member member) {
+    end(member, LEAVE);
+  }
+
+  /** Gives up a group that did not form in time. */
+  private void abandon(Member member) {
+    end(member, ABANDON);
+  }
+
+  private void end(Member member, byte kind) {
     synchronized (this) {
       if (active != member) {
         return;
       }
       active = null;
     }
-    sendToAll(LEAVE, member.generation);
+    sendToAll(kind, member.generation);
   }
 
   /**
@@ -197,21 +220,22 @@ final class WorkerGroup {
    * @return the payload, or {@code null} when the deadline passed
    * @throws IllegalStateException when the worker's member left the generation
    */
-  private byte[] take(int from, long wanted, byte kind, long deadline) {
+  private Payload take(int from, long wanted, byte kind, long deadline) {
     synchronized (this) {
       while (true) {
         Envelope next = inbox[from].peek();
         while (next != null && next.generation() < wanted) {
-          inbox[from].poll();
+          skipFrom(from);
           next = inbox[from].peek();
         }
-        if (next != null && (next.generation() > wanted || next.kind() == LEAVE)) {
+        if (next != null && (next.generation() > wanted || next.kind() == LEAVE || next.kind() == ABANDON)) {
           throw new IllegalStateException("the parallel task on worker " + from + " ended (failed, or gave up"
               + " waiting for the group) while worker " + self + " waited for it; " + ruleText());
         }
         if (next != null) {
-          inbox[from].poll();
+          pollFrom(from);
           if (next.kind() != kind) {
+            next.payload().release();
             throw new IllegalStateException("parallel tasks called different collectives: worker " + from
                 + " is not at the same step as worker " + self);
           }
@@ -259,29 +283,19 @@ final class WorkerGroup {
       Objects.checkIndex(root, size);
       checkActive();
       if (root == self) {
-        byte[] encoded = encode(value);
-        for (int peer = 0; peer < size; peer++) {
-          if (peer != self) {
-            mail.send(peer, DATA, generation, encoded);
-          }
-        }
+        sendToPeers(value);
         return value;
       }
-      return decode(receive(root));
+      return receiveFrom(root);
     }
 
     @Override
     public <T> List<T> allGather(T value) {
       checkActive();
-      byte[] encoded = encode(value);
-      for (int peer = 0; peer < size; peer++) {
-        if (peer != self) {
-          mail.send(peer, DATA, generation, encoded);
-        }
-      }
+      sendToPeers(value);
       List<T> values = new ArrayList<>(size);
       for (int peer = 0; peer < size; peer++) {
-        values.add(peer == self ? value : decode(receive(peer)));
+        values.add(peer == self ? value : receiveFrom(peer));
       }
       return values;
     }
@@ -297,10 +311,6 @@ final class WorkerGroup {
       return result;
     }
 
-    private byte[] receive(int from) {
-      return take(from, generation, DATA, NO_DEADLINE);
-    }
-
     private void checkActive() {
       synchronized (WorkerGroup.this) {
         if (active != this) {
@@ -309,13 +319,28 @@ final class WorkerGroup {
       }
     }
 
-    private byte[] encode(Object value) {
-      return codec.encodeToArray("value of a collective", value, (kryo, output) -> kryo.writeClassAndObject(output, value));
+    /** Sends a value to every other member; encoded once, its payload shared by the sends. */
+    private void sendToPeers(Object value) {
+      Payload encoded = codec.encodeObject("value of a collective", value);
+      try {
+        for (int peer = 0; peer < size; peer++) {
+          if (peer != self) {
+            mail.send(peer, DATA, generation, encoded.share());
+          }
+        }
+      } finally {
+        encoded.release();
+      }
     }
 
     @SuppressWarnings("unchecked")
-    private <T> T decode(byte[] payload) {
-      return (T) codec.decodeObject("value of a collective", payload);
+    private <T> T receiveFrom(int from) {
+      Payload payload = take(from, generation, DATA, NO_DEADLINE);
+      try {
+        return (T) codec.decodeObject("value of a collective", payload);
+      } finally {
+        payload.release();
+      }
     }
   }
 }

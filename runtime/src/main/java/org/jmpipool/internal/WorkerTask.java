@@ -1,56 +1,53 @@
 package org.jmpipool.internal;
 
-import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicInteger;
-
 /** A task on a worker, from its arrival until its result is sent. */
 final class WorkerTask {
 
-  private static final int QUEUED = 0;
-  private static final int STARTED = 1;
-  private static final int CANCELLED = 2;
+  private enum State { QUEUED, RUNNING, CANCELLED, ENDED }
 
   final long id;
   final TaskKind kind;
   /** Seeds the task's random generator ({@link RunningTask#randomBase}). */
   final long randomBase;
-  /** The encoded task; dropped when it starts. */
-  byte[] payload;
+  /** The encoded task; released once decoded. */
+  Payload payload;
   /** In a local pool that does not serialize, the master's record of the task, run as it is. */
   TaskRecord direct;
   /** Set by the task thread: {@link Wire#RESULT} or {@link Wire#FAILED}, with its payload. */
   byte resultType;
-  ByteBuffer result;
+  Payload result;
   long executionNanos;
-  private final AtomicInteger state = new AtomicInteger(QUEUED);
+  /** Guarded by this, with {@link #runner}: a cancel sees either a queued task or a thread to interrupt. */
+  private State state = State.QUEUED;
+  /** The thread running the task, while it runs; guarded by this. */
+  private Thread runner;
 
-  WorkerTask(long id, TaskKind kind, long randomBase, byte[] payload) {
+  WorkerTask(long id, TaskKind kind, long randomBase, Payload payload) {
     this.id = id;
     this.kind = kind;
     this.randomBase = randomBase;
     this.payload = payload;
   }
 
-  /** The thread running the task, while it runs; guarded by this. */
-  private Thread runner;
-
-  /** Claims the task for running on the calling thread; false when it was cancelled first. */
-  boolean start() {
-    if (!state.compareAndSet(QUEUED, STARTED)) {
+  /**
+   * Claims the task for running on the calling thread; false when it was cancelled first. An
+   * interrupt left over from before is cleared: it was not meant for this task.
+   */
+  synchronized boolean start() {
+    if (state != State.QUEUED) {
       return false;
     }
-    synchronized (this) {
-      runner = Thread.currentThread();
-    }
+    Thread.interrupted();
+    state = State.RUNNING;
+    runner = Thread.currentThread();
     return true;
   }
 
   /** Ends the run; an interrupt meant for the task never reaches the thread's next task. */
-  void finishRunning() {
-    synchronized (this) {
-      runner = null;
-      Thread.interrupted();
-    }
+  synchronized void finishRunning() {
+    state = State.ENDED;
+    runner = null;
+    Thread.interrupted();
   }
 
   /** Interrupts the thread running the task, if it still runs it. */
@@ -61,7 +58,11 @@ final class WorkerTask {
   }
 
   /** Cancels the task if it has not started; false when it has. */
-  boolean cancelBeforeStart() {
-    return state.compareAndSet(QUEUED, CANCELLED);
+  synchronized boolean cancelBeforeStart() {
+    if (state != State.QUEUED) {
+      return false;
+    }
+    state = State.CANCELLED;
+    return true;
   }
 }

@@ -1,6 +1,8 @@
 package org.jmpipool.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -39,8 +41,12 @@ class CodecTest {
 
   @SuppressWarnings("unchecked")
   private <T> T roundTrip(T value) {
-    ByteBuffer payload = codec.encodeObject("value", value);
-    return (T) codec.decode("value", payload, payload.remaining(), JdkAwareKryo::readClassAndObject);
+    Payload payload = codec.encodeObject("value", value);
+    try {
+      return (T) codec.decodeObject("value", payload);
+    } finally {
+      payload.release();
+    }
   }
 
   @Test
@@ -196,14 +202,53 @@ class CodecTest {
 
   @Test
   void largePayloadsAreDirectWithRoomForTheirHeader() {
-    ByteBuffer small = codec.encodeObject("value", new byte[100]);
-    assertTrue(!small.isDirect() && !Wire.isFramed(small));
+    Payload small = codec.encodeObject("value", new byte[100]);
+    assertInstanceOf(Payload.Bytes.class, small);
     byte[] large = new byte[200_000];
     large[199_999] = 9;
-    ByteBuffer payload = codec.encodeObject("value", large);
-    assertTrue(Wire.isFramed(payload));
-    byte[] back = (byte[]) codec.decode("value", payload, payload.remaining(), JdkAwareKryo::readClassAndObject);
+    Payload.Parts payload = assertInstanceOf(Payload.Parts.class, codec.encodeObject("value", large));
+    assertTrue(payload.framed());
+    byte[] back = (byte[]) codec.decodeObject("value", payload);
     assertEquals(9, back[199_999]);
+    payload.release();
+  }
+
+  /**
+   * An encoding larger than one part streams into native parts as it is written: no array of
+   * its size is made (Kryo's own buffer stops growing at one part, which used to overflow at 1 GiB).
+   */
+  @Test
+  void aPayloadLargerThanAPartIsEncodedInPartsAndDecodedWhole() {
+    byte[][] arrays = new byte[3][50 << 20];
+    for (int i = 0; i < arrays.length; i++) {
+      arrays[i][0] = (byte) i;
+      arrays[i][arrays[i].length - 1] = (byte) (10 + i);
+    }
+    Payload.Parts payload = assertInstanceOf(Payload.Parts.class, codec.encodeObject("value", arrays));
+    assertFalse(payload.framed());
+    assertEquals(3, payload.buffers().size(), "150 MiB in parts of 64 MiB");
+    assertTrue(payload.length() > 150L << 20);
+    byte[][] back = (byte[][]) codec.decodeObject("value", payload);
+    payload.release();
+    for (int i = 0; i < arrays.length; i++) {
+      assertArrayEquals(arrays[i], back[i]);
+    }
+  }
+
+  @Test
+  void aListElementFailingAfterTheListStreamedOutFailsTheWholeList() {
+    List<Object> values = new ArrayList<>(List.of(new byte[70 << 20], new byte[1]));
+    values.add((Supplier<String>) () -> "not serializable");
+    TaskSerializationException failure = assertThrows(TaskSerializationException.class,
+        () -> codec.encode("map results", values, (kryo, output) -> Codec.writeList(kryo, output, values, new StringBuilder())));
+    assertTrue(failure.getMessage().contains("element 2"), failure.getMessage());
+  }
+
+  @Test
+  void aLostPayloadFailsItsDecodingWithTheReason() {
+    TaskSerializationException failure = assertThrows(TaskSerializationException.class,
+        () -> codec.decodeObject("result", new Payload.Lost(10, "no memory for it")));
+    assertEquals("cannot deserialize the result: no memory for it", failure.getMessage());
   }
 
   @Test

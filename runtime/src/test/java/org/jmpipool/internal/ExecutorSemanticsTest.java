@@ -297,6 +297,35 @@ class ExecutorSemanticsTest {
   }
 
   @Test
+  void shutdownNowFromANonAsyncStageFailsInsteadOfParkingTheCommunicationThread() {
+    CompletableFuture<List<Runnable>> stopping = pool.submit(() -> sleepThenReturn(300))
+        .thenApply(ignored -> pool.shutdownNow());
+    ExecutionException e = assertThrows(ExecutionException.class, () -> stopping.get(10, TimeUnit.SECONDS));
+    assertInstanceOf(IllegalStateException.class, e.getCause());
+    assertTrue(e.getCause().getMessage().startsWith("shutdownNow would block"), e.getCause().getMessage());
+  }
+
+  /**
+   * A signal's drain cancels what has not started without interrupting; shutdownNow right after
+   * must still interrupt the running tasks, though the workers have not answered the first.
+   */
+  @Test
+  void shutdownNowInterruptsRunningTasksWhileAnEarlierCancellationIsInProgress() throws Exception {
+    List<CompletableFuture<Integer>> running = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      running.add(pool.submit(() -> sleepThenReturn(60_000)));
+    }
+    Thread.sleep(300);
+    CompletableFuture<List<Runnable>> drained = ((DistributedExecutor) pool).stopHandingOut("was drained");
+    pool.shutdownNow();
+    assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS), "the running tasks were interrupted");
+    assertTrue(drained.isDone(), "the drain completed");
+    for (CompletableFuture<Integer> future : running) {
+      assertTrue(future.isCompletedExceptionally(), "interrupted, not finished: " + future);
+    }
+  }
+
+  @Test
   void closeWaitsForTasks() throws Exception {
     CompletableFuture<Integer> future = pool.submit(() -> sleepThenReturn(100));
     pool.close();

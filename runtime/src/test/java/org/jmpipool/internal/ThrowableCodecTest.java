@@ -64,4 +64,66 @@ class ThrowableCodecTest {
     Throwable decoded = ThrowableCodec.decode(ThrowableCodec.encode(a, 2, "h"));
     assertEquals("b", ((RemoteTaskException) decoded.getCause()).getMessage().replace(Unshippable.class.getName() + ": ", ""));
   }
+
+  static final class MessageOverflows extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String getMessage() {
+      return getMessage() + "!";
+    }
+  }
+
+  static final class MessageThrowsError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String getMessage() {
+      throw new InternalError("no message");
+    }
+  }
+
+  static final class TraceThrows extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public StackTraceElement[] getStackTrace() {
+      throw new IllegalStateException("no trace");
+    }
+  }
+
+  static final class CauseThrows extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public synchronized Throwable getCause() {
+      throw new IllegalStateException("no cause");
+    }
+  }
+
+  static final class WriteFails extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private void writeObject(java.io.ObjectOutputStream out) {
+      throw new InternalError("cannot write");
+    }
+  }
+
+  @Test
+  void exceptionsWhoseMethodsMisbehaveAreDescribedInWords() {
+    for (RuntimeException awkward : new RuntimeException[] {new MessageOverflows(), new MessageThrowsError(),
+        new TraceThrows(), new CauseThrows(), new WriteFails()}) {
+      Throwable decoded = ThrowableCodec.decode(ThrowableCodec.encode(awkward, 4, "h"));
+      RemoteTaskException remote = assertInstanceOf(RemoteTaskException.class, decoded, awkward.getClass().getName());
+      assertEquals(awkward.getClass().getName(), remote.remoteClassName());
+      assertEquals(4, RemoteOrigin.of(decoded).orElseThrow().workerRank());
+    }
+  }
+
+  @Test
+  void aOneLineDescriptionNeverThrows() {
+    assertEquals(MessageThrowsError.class.getName() + ": (its getMessage() threw java.lang.InternalError)",
+        ThrowableCodec.safeToString(new MessageThrowsError()));
+    assertEquals("java.io.IOException: disk", ThrowableCodec.safeToString(new IOException("disk")));
+  }
 }

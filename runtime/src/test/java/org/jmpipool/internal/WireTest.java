@@ -18,8 +18,10 @@ class WireTest {
 
   private static List<Frame> read(ByteBuffer message) {
     List<Frame> frames = new ArrayList<>();
-    Wire.readFrames(message, (type, flags, id, aux, buffer, length) ->
-        frames.add(new Frame(type, flags, id, aux, Wire.payload(buffer, length))));
+    Wire.readFrames(1, message, (source, type, flags, id, aux, payload) ->
+        frames.add(new Frame(type, flags, id, aux, payload.toArray())), (source, type, flags, id, aux, length, parts) -> {
+          throw new AssertionError("no parted frame expected");
+        });
     return frames;
   }
 
@@ -50,9 +52,21 @@ class WireTest {
       return () -> true;
     }
 
+    /** Hands over the sent messages in order, as MPI would deliver them. */
     @Override
     public boolean receive(int channel, MessageHandler handler) {
-      return false;
+      if (sent.isEmpty()) {
+        return false;
+      }
+      ByteBuffer message = sent.remove(0);
+      ByteBuffer destination = handler.destinationFor(0, message.remaining());
+      if (destination != null) {
+        destination.put(destination.position(), message, 0, message.remaining());
+        destination.limit(destination.position() + message.remaining());
+        message = destination;
+      }
+      handler.onMessage(0, message);
+      return true;
     }
 
     @Override
@@ -69,7 +83,7 @@ class WireTest {
     Outbox outbox = new Outbox(1, 0);
     byte[] large = new byte[200_000];
     large[199_999] = 7;
-    outbox.append(Wire.TASK, (byte) 2, 10, 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+    outbox.append(Wire.TASK, (byte) 2, 10, 0, Payload.of(new byte[] {1, 2, 3}));
     outbox.append(Wire.CANCEL, (byte) 1, 11, 5);
     outbox.append(Wire.TASK, (byte) 0, 12, 0, Wire.payloadOf(large, large.length));
     outbox.append(Wire.STOP, (byte) 0, 0, 0);
@@ -92,6 +106,42 @@ class WireTest {
     assertEquals(Wire.STOP, read(transport.sent.get(2)).get(0).type());
     assertEquals(3, outbox.reapCompleted());
     assertEquals(0, outbox.pendingBytes());
+  }
+
+  /**
+   * A payload over one part: its frame ends its batch, its parts follow as messages of their own
+   * before anything else, and the receiving side hands the frame over whole, in order.
+   */
+  @Test
+  void aPayloadInPartsTravelsAfterItsFrameAndArrivesWholeInOrder() {
+    Codec codec = new Codec();
+    byte[] big = new byte[(80 << 20) + 3];
+    big[0] = 1;
+    big[big.length - 1] = 2;
+    Payload.Parts parts = (Payload.Parts) codec.encodeObject("value", big);
+    Outbox outbox = new Outbox(1, 0);
+    outbox.append(Wire.CANCEL, (byte) 0, 1, 0);
+    outbox.append(Wire.RESULT, (byte) 0, 2, 99, parts);
+    outbox.append(Wire.STOP, (byte) 0, 0, 0);
+    RecordingTransport transport = new RecordingTransport();
+    outbox.flush(transport);
+    assertEquals(1 + 2 + 1, transport.sent.size(), "batch ending with the frame, 2 parts, batch");
+    assertEquals(4, outbox.reapCompleted());
+
+    List<String> received = new ArrayList<>();
+    Inbox inbox = new Inbox(transport, 0, (source, type, flags, id, aux, payload) -> {
+      if (type == Wire.RESULT) {
+        byte[] back = (byte[]) codec.decodeObject("result", payload);
+        received.add("result " + id + " " + aux + " " + back.length + " " + back[0] + " " + back[back.length - 1]);
+        payload.release();
+      } else {
+        received.add("frame " + type);
+      }
+    });
+    while (inbox.receive()) {
+      // All messages, in order.
+    }
+    assertEquals(List.of("frame " + Wire.CANCEL, "result 2 99 " + big.length + " 1 2", "frame " + Wire.STOP), received);
   }
 
   @Test

@@ -98,7 +98,14 @@ public final class InProcessNetwork {
       if (message == null) {
         return false;
       }
-      handler.onMessage(message.source(), ByteBuffer.wrap(message.bytes()).order(ByteOrder.nativeOrder()));
+      ByteBuffer destination = handler.destinationFor(message.source(), message.bytes().length);
+      if (destination == null) {
+        destination = ByteBuffer.wrap(message.bytes());
+      } else {
+        destination.put(destination.position(), message.bytes());
+        destination.limit(destination.position() + message.bytes().length);
+      }
+      handler.onMessage(message.source(), destination.order(ByteOrder.nativeOrder()));
       return true;
     }
 

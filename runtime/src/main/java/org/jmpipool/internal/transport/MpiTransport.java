@@ -43,7 +43,9 @@ public final class MpiTransport implements Transport {
   private final String host;
   private final List<ProcessHandle> localWorkers;
   private volatile LostPeer lostPeer;
-  private ByteBuffer receiveBuffer = allocate(64 * 1024);
+  private static final int INITIAL_RECEIVE_BUFFER = 64 * 1024;
+  private static final int MAX_RETAINED_RECEIVE_BUFFER = 4 * 1024 * 1024;
+  private ByteBuffer receiveBuffer = allocate(INITIAL_RECEIVE_BUFFER);
 
   /** What this process is in its pool, which decides how the pool ends. */
   private interface Role {
@@ -319,12 +321,26 @@ public final class MpiTransport implements Transport {
         return false;
       }
       int length = status.getCount(MPI.BYTE);
+      int source = status.getSource();
+      ByteBuffer destination = handler.destinationFor(source, length);
+      if (destination != null) {
+        message.mRecv(destination.slice(), length, MPI.BYTE);
+        destination.limit(destination.position() + length);
+        handler.onMessage(source, destination);
+        return true;
+      }
       if (receiveBuffer.capacity() < length) {
-        receiveBuffer = allocate(Math.max(length, receiveBuffer.capacity() * 2));
+        NativeMemory.free(receiveBuffer);
+        receiveBuffer = allocate((int) Math.min(Integer.MAX_VALUE - 16, Math.max(length, 2L * receiveBuffer.capacity())));
       }
       message.mRecv(receiveBuffer, length, MPI.BYTE);
       receiveBuffer.clear().limit(length);
-      handler.onMessage(status.getSource(), receiveBuffer);
+      handler.onMessage(source, receiveBuffer);
+      if (receiveBuffer.capacity() > MAX_RETAINED_RECEIVE_BUFFER) {
+        // One large message does not keep its size of memory resident for good.
+        NativeMemory.free(receiveBuffer);
+        receiveBuffer = allocate(INITIAL_RECEIVE_BUFFER);
+      }
       return true;
     } catch (MPIException e) {
       throw new TransportException("receiving a message failed", e);
@@ -346,6 +362,6 @@ public final class MpiTransport implements Transport {
   }
 
   private static ByteBuffer allocate(int capacity) {
-    return MPI.newByteBuffer(capacity).order(ByteOrder.nativeOrder());
+    return NativeMemory.allocate(capacity);
   }
 }

@@ -107,8 +107,22 @@ public interface Transport {
      * Handles one message.
      *
      * @param source the sender's rank
-     * @param message the message, valid only during this call
+     * @param message the message: the buffer {@link #destinationFor} gave, or one valid only
+     *     during this call
      */
     void onMessage(int source, ByteBuffer message);
+
+    /**
+     * Gives the buffer a message about to be received goes to, when the handler wants to keep it
+     * (a part of a large payload): received there, it needs no copy.
+     *
+     * @param source the sender's rank
+     * @param length the message's length
+     * @return a direct buffer with at least {@code length} bytes from its position, or
+     *     {@code null} for the transport's own buffer
+     */
+    default ByteBuffer destinationFor(int source, int length) {
+      return null;
+    }
   }
 }
