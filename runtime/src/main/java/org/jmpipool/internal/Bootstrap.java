@@ -5,14 +5,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.internal.transport.MpiTransport;
 import org.jmpipool.internal.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 /**
  * The main class of every rank of a launched job: {@code Bootstrap MAIN_CLASS [ARGS...]}.
@@ -109,7 +107,7 @@ public final class Bootstrap {
     }
     JobContext.install(executor);
     MpiPoolExecutor pool = executor;
-    ExitWatch watch = new ExitWatch((who, signal, number) -> {
+    ExitWatch watch = new ExitWatch("master", (who, signal, number) -> {
       reportHeldTasks(who, signal, agent);
       List<DistributedExecutor> pools = new java.util.ArrayList<>(JobPools.openPools());
       if (pool != world) {
@@ -118,7 +116,7 @@ public final class Bootstrap {
       pools.add(world);
       SignalDrain.run(signal, pools);
       System.exit(128 + number);
-    }, () -> stopWorkers(pool, transport, EXIT_FAILED));
+    }).install(() -> stopWorkers(pool, transport, EXIT_FAILED));
     // A signal that reached only a worker (a user's kill, a node's scheduler) ends the job the same way.
     agent.onWorkerSignal((rank, name, number) -> watch.relay("worker rank " + rank, name, number));
     int status = EXIT_OK;
@@ -210,10 +208,10 @@ public final class Bootstrap {
     // letting running tasks finish, so a worker keeps serving until told to stop; it gives up
     // only if the master never says so. Only an exit nobody asked for (System.exit in a task)
     // needs explaining to the master.
-    ExitWatch watch = new ExitWatch((who, signal, number) -> {
+    ExitWatch watch = new ExitWatch("worker rank " + transport.rank(), (who, signal, number) -> {
       agent.reportSignal(signal, number);
       haltUnlessStopped(number);
-    }, () -> {
+    }).install(() -> {
       if (!agent.stopping()) {
         try {
           agent.announceExit("System.exit was called, by a task", 1_000);
@@ -250,90 +248,4 @@ public final class Bootstrap {
     fallback.setDaemon(true);
     fallback.start();
   }
-
-  /** Handles a signal that ends the job. */
-  @FunctionalInterface
-  private interface SignalAction {
-    /**
-     * Runs in the signal's handler thread, or a thread of its own for a signal a worker relayed.
-     *
-     * @param who the process that received it, for messages ("master", "worker rank 2")
-     * @param name the signal's name, such as {@code TERM}
-     * @param number its number
-     */
-    void handle(String who, String name, int number);
-  }
-
-  /**
-   * Runs an action when the JVM exits before {@link #disarm()}: a shutdown hook, plus handlers
-   * for SIGTERM and SIGINT. The handlers use {@code sun.misc.Signal} (module jdk.unsupported): a
-   * shutdown hook alone cannot tell a signal from a call to System.exit, and the two need
-   * different endings. Once disarmed (the job is ending anyway), a signal exits at once with
-   * the conventional status, 128 + its number. However many signals come, from this process or
-   * relayed from workers, the action runs once.
-   */
-  private static final class ExitWatch {
-    private final SignalAction onSignal;
-    private volatile boolean armed = true;
-    private final AtomicBoolean signalled = new AtomicBoolean();
-
-    /**
-     * Installs the hook and the handlers.
-     *
-     * @param onSignal runs for the first SIGTERM or SIGINT: the job is being ended from outside
-     * @param onExit runs when the JVM exits early for another reason: System.exit called
-     */
-    ExitWatch(SignalAction onSignal, Runnable onExit) {
-      this.onSignal = onSignal;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        if (armed && !signalled.get()) {
-          onExit.run();
-        }
-      }, "jmpipool-exit"));
-      for (String name : new String[] {"TERM", "INT"}) {
-        try {
-          Signal.handle(new Signal(name), received -> {
-            if (!armed) {
-              System.exit(128 + received.getNumber());
-            }
-            handleOnce("master", received.getName(), received.getNumber());
-          });
-        } catch (IllegalArgumentException e) {
-          // The JVM keeps this signal for itself (-Xrs): its default handling stays.
-        }
-      }
-    }
-
-    /** Handles a signal another process received, on a thread of its own; any thread. */
-    void relay(String who, String name, int number) {
-      Thread handler = new Thread(() -> handleOnce(who, name, number), "jmpipool-signal-relay");
-      handler.setDaemon(true);
-      handler.start();
-    }
-
-    private void handleOnce(String who, String name, int number) {
-      if (armed && signalled.compareAndSet(false, true)) {
-        onSignal.handle(who, name, number);
-      }
-    }
-
-    /**
-     * Leaves the end of the job to a signal's handler, if a signal came: it ends the JVM with
-     * the signal's status once the pools are drained, so this thread must not end it first.
-     */
-    void yieldToSignal() {
-      while (signalled.get()) {
-        try {
-          Thread.sleep(Long.MAX_VALUE);
-        } catch (InterruptedException e) {
-          // Keep waiting: only the handler ends the JVM now.
-        }
-      }
-    }
-
-    void disarm() {
-      armed = false;
-    }
-  }
-
 }
