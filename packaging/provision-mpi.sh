@@ -41,8 +41,7 @@ version=$(ompi_info --version 2>/dev/null | sed -n 's/^Open MPI v\([0-9][0-9.]*\
 jar_in_repo="$m2_repo/org/open-mpi/mpi/$version/mpi-$version.jar"
 
 record_version() {
-  mkdir -p "$top/.mvn"
-  echo "-Dmpi.version=$version" > "$top/.mvn/maven.config"
+  "$top/packaging/record-maven-property.sh" mpi.version "$version"
 }
 
 # Lays the jar out as Maven's install would (jar and pom), so that neither the build nor

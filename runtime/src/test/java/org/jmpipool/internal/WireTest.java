@@ -61,8 +61,7 @@ class WireTest {
       ByteBuffer message = sent.remove(0);
       ByteBuffer destination = handler.destinationFor(0, message.remaining());
       if (destination != null) {
-        destination.put(destination.position(), message, 0, message.remaining());
-        destination.limit(destination.position() + message.remaining());
+        destination.put(0, message, 0, message.remaining()).position(0).limit(message.remaining());
         message = destination;
       }
       handler.onMessage(0, message);

@@ -102,8 +102,7 @@ public final class InProcessNetwork {
       if (destination == null) {
         destination = ByteBuffer.wrap(message.bytes());
       } else {
-        destination.put(destination.position(), message.bytes());
-        destination.limit(destination.position() + message.bytes().length);
+        destination.put(0, message.bytes()).position(0).limit(message.bytes().length);
       }
       handler.onMessage(message.source(), destination.order(ByteOrder.nativeOrder()));
       return true;

@@ -4,8 +4,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import mpi.MPI;
-import mpi.MPIException;
 
 /**
  * MPI's life in this JVM: initialized once, by whichever pool needs it first (a launched rank,
@@ -15,12 +13,15 @@ import mpi.MPIException;
  */
 final class MpiProcess {
 
+  /** {@code MPI_THREAD_MULTIPLE}, the same in every MPI library. */
+  private static final int THREAD_MULTIPLE = 3;
   /** How long finalization may take before the JVM exits without it. */
   private static final long FINALIZE_MILLIS = 10_000;
   private static final Object LOCK = new Object();
   /** Spawning is collective over MPI_COMM_SELF: one spawn at a time. */
   private static final ReentrantLock SPAWN_LOCK = new ReentrantLock();
   private static final List<Runnable> BEFORE_FINALIZING = new CopyOnWriteArrayList<>();
+  private static MpiBinding binding;
   private static boolean initialized;
   private static boolean finalizeAtExit;
   private static boolean finalized;
@@ -35,30 +36,31 @@ final class MpiProcess {
    * @param finalizeAtExit whether MPI is finalized when the JVM exits (an embedding JVM that
    *     spawns workers); launched ranks and spawned workers finalize when their pool ends, and
    *     must not at an abnormal exit, while their communication thread may still be inside MPI
+   * @return the binding through which MPI is called in this JVM
    * @throws TransportException when MPI cannot be initialized or used
    */
-  static void initialize(boolean finalizeAtExit) {
+  static MpiBinding initialize(boolean finalizeAtExit) {
     synchronized (LOCK) {
       checkUsable();
-      if (initialized) {
-        return;
-      }
-      try {
-        int provided = MPI.InitThread(new String[0], MPI.THREAD_MULTIPLE);
-        if (provided < MPI.THREAD_MULTIPLE) {
-          throw new TransportException("the MPI library provides thread level " + provided
-              + ", jmpipool needs MPI_THREAD_MULTIPLE (" + MPI.THREAD_MULTIPLE + ")");
+      if (!initialized) {
+        try {
+          MpiBinding chosen = MpiBindings.load();
+          int provided = chosen.initThreadMultiple();
+          if (provided < THREAD_MULTIPLE) {
+            throw new TransportException("the MPI library provides thread level " + provided
+                + ", jmpipool needs MPI_THREAD_MULTIPLE (" + THREAD_MULTIPLE + ")");
+          }
+          // Spawn failures must reach the caller as exceptions, not abort this JVM.
+          chosen.setErrorsReturn(chosen.self());
+          binding = chosen;
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+          throw new TransportException(bindingsProblem(e), e);
         }
-        // Spawn failures must reach the caller as exceptions, not abort this JVM.
-        MPI.COMM_SELF.setErrhandler(MPI.ERRORS_RETURN);
-      } catch (MPIException e) {
-        throw new TransportException("MPI initialization failed: " + e.getMessage(), e);
-      } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-        throw new TransportException(bindingsProblem(e), e);
+        initialized = true;
       }
-      initialized = true;
     }
     registerFinalizeAtExit(finalizeAtExit);
+    return binding;
   }
 
   private static void registerFinalizeAtExit(boolean wanted) {
@@ -100,8 +102,8 @@ final class MpiProcess {
     }
     Thread finalizer = new Thread(() -> {
       try {
-        MPI.Finalize();
-      } catch (MPIException e) {
+        binding.finalizeMpi();
+      } catch (TransportException e) {
         // The process is ending: nothing useful can be done with this.
       }
     }, "jmpipool-mpi-finalize-call");

@@ -1,25 +1,16 @@
 package org.jmpipool.internal.transport;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
-import mpi.Comm;
-import mpi.Info;
-import mpi.Intercomm;
-import mpi.Intracomm;
-import mpi.MPI;
-import mpi.MPIException;
-import mpi.Message;
-import mpi.Request;
-import mpi.Status;
 
 /**
- * {@link Transport} over Open MPI's Java bindings, in one of three roles:
+ * {@link Transport} over MPI, through an {@link MpiBinding}, in one of three roles:
  *
  * <ul>
  *   <li>{@link #joinWorld()}: a rank of a launched job; messages travel on a duplicate of
@@ -35,33 +26,35 @@ public final class MpiTransport implements Transport {
   private static final int HELLO_TAG = 8;
   /** The tag of channel 0; channel n uses tag FIRST_CHANNEL_TAG + n. */
   private static final int FIRST_CHANNEL_TAG = 16;
+  private static final int INITIAL_RECEIVE_BUFFER = 64 * 1024;
+  private static final int MAX_RETAINED_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
-  private final Intracomm comm;
+  private final MpiBinding mpi;
+  private final MpiBinding.Comm comm;
   private final Role role;
   private final int rank;
   private final int size;
   private final String host;
   private final List<ProcessHandle> localWorkers;
   private volatile LostPeer lostPeer;
-  private static final int INITIAL_RECEIVE_BUFFER = 64 * 1024;
-  private static final int MAX_RETAINED_RECEIVE_BUFFER = 4 * 1024 * 1024;
-  private ByteBuffer receiveBuffer = allocate(INITIAL_RECEIVE_BUFFER);
+  private ByteBuffer receiveBuffer = NativeMemory.allocate(INITIAL_RECEIVE_BUFFER);
 
   /** What this process is in its pool, which decides how the pool ends. */
   private interface Role {
     /** Ends messaging in order. */
-    void finish(Intracomm comm) throws MPIException;
+    void finish(MpiBinding.Comm comm);
 
     /** Ends the pool at once. */
     void abort(int status);
   }
 
-  private MpiTransport(Intracomm comm, Role role, List<ProcessHandle> localWorkers) throws MPIException {
+  private MpiTransport(MpiBinding mpi, MpiBinding.Comm comm, Role role, List<ProcessHandle> localWorkers) {
+    this.mpi = mpi;
     this.comm = comm;
     this.role = role;
-    this.rank = comm.getRank();
-    this.size = comm.getSize();
-    this.host = MPI.getProcessorName();
+    this.rank = mpi.rank(comm);
+    this.size = mpi.size(comm);
+    this.host = mpi.processorName();
     this.localWorkers = localWorkers;
   }
 
@@ -72,27 +65,23 @@ public final class MpiTransport implements Transport {
    * @throws TransportException when MPI cannot be initialized or lacks thread support
    */
   public static MpiTransport joinWorld() {
-    MpiProcess.initialize(false);
-    try {
-      return new MpiTransport(MPI.COMM_WORLD.dup(), new Role() {
-        @Override
-        public void finish(Intracomm comm) throws MPIException {
-          comm.free();
-          MpiProcess.finish();
-        }
+    MpiBinding mpi = MpiProcess.initialize(false);
+    return new MpiTransport(mpi, mpi.dup(mpi.world()), new Role() {
+      @Override
+      public void finish(MpiBinding.Comm comm) {
+        mpi.free(comm);
+        MpiProcess.finish();
+      }
 
-        @Override
-        public void abort(int status) {
-          try {
-            MPI.COMM_WORLD.abort(status);
-          } catch (MPIException e) {
-            Runtime.getRuntime().halt(status);
-          }
+      @Override
+      public void abort(int status) {
+        try {
+          mpi.abort(mpi.world(), status);
+        } catch (TransportException e) {
+          Runtime.getRuntime().halt(status);
         }
-      }, List.of());
-    } catch (MPIException e) {
-      throw new TransportException("cannot set up the job's communicator: " + e.getMessage(), e);
-    }
+      }
+    }, List.of());
   }
 
   /**
@@ -111,40 +100,23 @@ public final class MpiTransport implements Transport {
   public static MpiTransport spawn(String command, List<String> arguments, int workers, String workingDirectory,
       Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    MpiProcess.initialize(true);
+    MpiBinding mpi = MpiProcess.initialize(true);
     MpiProcess.lockSpawning(timeout.toNanos());
-    Intercomm children;
+    MpiBinding.Comm children;
     try {
-      Info info = new Info();
-      info.set("wdir", workingDirectory);
       // Workers usually outnumber cores here, and each JVM runs several threads: no pinning.
-      info.set("map_by", "slot:OVERSUBSCRIBE");
-      info.set("bind_to", "none");
-      int[] errors = new int[workers];
-      children = MPI.COMM_SELF.spawn(command, arguments.toArray(new String[0]), workers, info, 0, errors);
-      info.free();
-      for (int i = 0; i < workers; i++) {
-        if (errors[i] != MPI.SUCCESS) {
-          throw new TransportException("worker " + (i + 1) + " of " + workers + " could not be started (MPI error "
-              + errors[i] + ")");
-        }
-      }
-    } catch (MPIException e) {
-      throw new TransportException("MPI could not start " + workers + " workers: " + e.getMessage(), e);
+      children = mpi.spawn(command, arguments, workers,
+          Map.of("wdir", workingDirectory, "map_by", "slot:OVERSUBSCRIBE", "bind_to", "none"));
     } finally {
       MpiProcess.unlockSpawning();
     }
-    try {
-      Intracomm merged = children.merge(false);
-      merged.setErrhandler(MPI.ERRORS_RETURN);
-      SpawnedPool pool = new SpawnedPool(children);
-      MpiTransport transport = new MpiTransport(merged, pool, new CopyOnWriteArrayList<>());
-      pool.transport = transport;
-      transport.greetWorkers(deadline);
-      return transport;
-    } catch (MPIException e) {
-      throw new TransportException("cannot connect to the spawned workers: " + e.getMessage(), e);
-    }
+    MpiBinding.Comm merged = mpi.merge(children, false);
+    mpi.setErrorsReturn(merged);
+    SpawnedPool pool = new SpawnedPool(mpi, children);
+    MpiTransport transport = new MpiTransport(mpi, merged, pool, new CopyOnWriteArrayList<>());
+    pool.transport = transport;
+    transport.greetWorkers(deadline);
+    return transport;
   }
 
   /**
@@ -175,55 +147,54 @@ public final class MpiTransport implements Transport {
    * @throws TransportException when this process was not spawned, or MPI fails
    */
   public static MpiTransport joinParent() {
-    MpiProcess.initialize(false);
-    try {
-      Intercomm parent = Intercomm.getParent();
-      if (parent == null || parent.isNull()) {
-        throw new TransportException("this process was not spawned by a jmpipool master");
-      }
-      Intracomm merged = parent.merge(true);
-      merged.setErrhandler(MPI.ERRORS_RETURN);
-      MpiTransport transport = new MpiTransport(merged, new Role() {
-        @Override
-        public void finish(Intracomm comm) throws MPIException {
-          comm.free();
-          parent.disconnect();
-          MpiProcess.finish();
-        }
-
-        /** Only this worker ends: the master notices and fails its pool. */
-        @Override
-        public void abort(int status) {
-          Runtime.getRuntime().halt(status);
-        }
-      }, List.of());
-      byte[] hostName = transport.host.getBytes(StandardCharsets.UTF_8);
-      ByteBuffer hello = allocate(8 + hostName.length);
-      hello.putLong(0, ProcessHandle.current().pid()).put(8, hostName);
-      merged.send(hello, hello.capacity(), MPI.BYTE, 0, HELLO_TAG);
-      return transport;
-    } catch (MPIException e) {
-      throw new TransportException("cannot connect to the master that spawned this worker: " + e.getMessage(), e);
+    MpiBinding mpi = MpiProcess.initialize(false);
+    MpiBinding.Comm parent = mpi.parent();
+    if (parent == null) {
+      throw new TransportException("this process was not spawned by a jmpipool master");
     }
+    MpiBinding.Comm merged = mpi.merge(parent, true);
+    mpi.setErrorsReturn(merged);
+    MpiTransport transport = new MpiTransport(mpi, merged, new Role() {
+      @Override
+      public void finish(MpiBinding.Comm comm) {
+        mpi.free(comm);
+        mpi.disconnect(parent);
+        MpiProcess.finish();
+      }
+
+      /** Only this worker ends: the master notices and fails its pool. */
+      @Override
+      public void abort(int status) {
+        Runtime.getRuntime().halt(status);
+      }
+    }, List.of());
+    byte[] hostName = transport.host.getBytes(StandardCharsets.UTF_8);
+    ByteBuffer hello = NativeMemory.allocate(8 + hostName.length);
+    hello.putLong(0, ProcessHandle.current().pid()).put(8, hostName);
+    mpi.send(hello, hello.capacity(), 0, HELLO_TAG, merged);
+    NativeMemory.free(hello);
+    return transport;
   }
 
   /** The master's side of a spawned pool. */
   private static final class SpawnedPool implements Role {
-    private final Intercomm children;
+    private final MpiBinding mpi;
+    private final MpiBinding.Comm children;
     MpiTransport transport;
 
-    SpawnedPool(Intercomm children) {
+    SpawnedPool(MpiBinding mpi, MpiBinding.Comm children) {
+      this.mpi = mpi;
       this.children = children;
     }
 
     /** After a worker died, MPI would wait for it forever: the communicators are abandoned. */
     @Override
-    public void finish(Intracomm comm) throws MPIException {
+    public void finish(MpiBinding.Comm comm) {
       if (transport.lostPeer != null) {
         return;
       }
-      comm.free();
-      children.disconnect();
+      mpi.free(comm);
+      mpi.disconnect(children);
     }
 
     @Override
@@ -239,12 +210,11 @@ public final class MpiTransport implements Transport {
    * Waits for every worker's first message (its process id and host) and watches those on this
    * host: MPI reports nothing to a parent when a child dies.
    */
-  private void greetWorkers(long deadline) throws MPIException {
+  private void greetWorkers(long deadline) {
     int heard = 0;
     while (heard < size - 1) {
-      Message message = new Message();
-      Status status = message.imProbe(MPI.ANY_SOURCE, HELLO_TAG, comm);
-      if (status == null) {
+      MpiBinding.Matched message = mpi.improbe(mpi.anySource(), HELLO_TAG, comm);
+      if (message == null) {
         if (System.nanoTime() > deadline) {
           abort(1);
           throw new TransportException("only " + heard + " of " + (size - 1) + " spawned workers reported in time");
@@ -252,13 +222,13 @@ public final class MpiTransport implements Transport {
         LockSupport.parkNanos(100_000);
         continue;
       }
-      int length = status.getCount(MPI.BYTE);
-      ByteBuffer hello = allocate(length);
-      message.mRecv(hello, length, MPI.BYTE);
+      ByteBuffer hello = NativeMemory.allocate(message.length());
+      message.receive(hello);
       long pid = hello.getLong(0);
-      byte[] workerHost = new byte[length - 8];
+      byte[] workerHost = new byte[message.length() - 8];
       hello.get(8, workerHost);
-      int worker = status.getSource();
+      NativeMemory.free(hello);
+      int worker = message.source();
       if (host.equals(new String(workerHost, StandardCharsets.UTF_8))) {
         Optional<ProcessHandle> process = ProcessHandle.of(pid);
         process.ifPresent(localWorkers::add);
@@ -296,72 +266,47 @@ public final class MpiTransport implements Transport {
 
   @Override
   public PendingSend send(int destination, int channel, ByteBuffer message, int length) {
-    try {
-      Request request = comm.iSend(message, length, MPI.BYTE, destination, FIRST_CHANNEL_TAG + channel);
-      return () -> test(request);
-    } catch (MPIException e) {
-      throw new TransportException("sending " + length + " bytes to rank " + destination + " failed", e);
-    }
-  }
-
-  private static boolean test(Request request) {
-    try {
-      return request.test();
-    } catch (MPIException e) {
-      throw new TransportException("a send failed", e);
-    }
+    return mpi.isend(message, length, destination, FIRST_CHANNEL_TAG + channel, comm)::test;
   }
 
   @Override
   public boolean receive(int channel, MessageHandler handler) {
-    try {
-      Message message = new Message();
-      Status status = message.imProbe(MPI.ANY_SOURCE, FIRST_CHANNEL_TAG + channel, comm);
-      if (status == null) {
-        return false;
-      }
-      int length = status.getCount(MPI.BYTE);
-      int source = status.getSource();
-      ByteBuffer destination = handler.destinationFor(source, length);
-      if (destination != null) {
-        message.mRecv(destination.slice(), length, MPI.BYTE);
-        destination.limit(destination.position() + length);
-        handler.onMessage(source, destination);
-        return true;
-      }
-      if (receiveBuffer.capacity() < length) {
-        NativeMemory.free(receiveBuffer);
-        receiveBuffer = allocate((int) Math.min(Integer.MAX_VALUE - 16, Math.max(length, 2L * receiveBuffer.capacity())));
-      }
-      message.mRecv(receiveBuffer, length, MPI.BYTE);
-      receiveBuffer.clear().limit(length);
-      handler.onMessage(source, receiveBuffer);
-      if (receiveBuffer.capacity() > MAX_RETAINED_RECEIVE_BUFFER) {
-        // One large message does not keep its size of memory resident for good.
-        NativeMemory.free(receiveBuffer);
-        receiveBuffer = allocate(INITIAL_RECEIVE_BUFFER);
-      }
-      return true;
-    } catch (MPIException e) {
-      throw new TransportException("receiving a message failed", e);
+    MpiBinding.Matched message = mpi.improbe(mpi.anySource(), FIRST_CHANNEL_TAG + channel, comm);
+    if (message == null) {
+      return false;
     }
+    int length = message.length();
+    int source = message.source();
+    ByteBuffer destination = handler.destinationFor(source, length);
+    if (destination != null) {
+      message.receive(destination);
+      destination.position(0).limit(length);
+      handler.onMessage(source, destination);
+      return true;
+    }
+    if (receiveBuffer.capacity() < length) {
+      NativeMemory.free(receiveBuffer);
+      receiveBuffer = NativeMemory.allocate(
+          (int) Math.min(Integer.MAX_VALUE - 16, Math.max(length, 2L * receiveBuffer.capacity())));
+    }
+    message.receive(receiveBuffer);
+    receiveBuffer.clear().limit(length);
+    handler.onMessage(source, receiveBuffer);
+    if (receiveBuffer.capacity() > MAX_RETAINED_RECEIVE_BUFFER) {
+      // One large message does not keep its size of memory resident for good.
+      NativeMemory.free(receiveBuffer);
+      receiveBuffer = NativeMemory.allocate(INITIAL_RECEIVE_BUFFER);
+    }
+    return true;
   }
 
   @Override
   public void finish() {
-    try {
-      role.finish(comm);
-    } catch (MPIException e) {
-      throw new TransportException("ending the pool's communication failed", e);
-    }
+    role.finish(comm);
   }
 
   @Override
   public void abort(int status) {
     role.abort(status);
-  }
-
-  private static ByteBuffer allocate(int capacity) {
-    return NativeMemory.allocate(capacity);
   }
 }

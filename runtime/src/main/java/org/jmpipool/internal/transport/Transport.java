@@ -118,8 +118,9 @@ public interface Transport {
      *
      * @param source the sender's rank
      * @param length the message's length
-     * @return a direct buffer with at least {@code length} bytes from its position, or
-     *     {@code null} for the transport's own buffer
+     * @return a direct buffer of at least {@code length} bytes, which gets the message from index
+     *     0 (then its position 0 and limit {@code length}), or {@code null} for the transport's
+     *     own buffer
      */
     default ByteBuffer destinationFor(int source, int length) {
       return null;

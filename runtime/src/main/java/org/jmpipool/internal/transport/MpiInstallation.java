@@ -1,0 +1,271 @@
+package org.jmpipool.internal.transport;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What a machine has of MPI: launch programs (Open MPI's {@code mpirun}, the MPICH family's Hydra
+ * {@code mpiexec}), which family each belongs to, and where the MPI library that ranks load is.
+ * Used by the launcher before any rank starts, and by a JVM that spawns workers without it.
+ */
+public final class MpiInstallation {
+
+  /** The environment variable naming the MPI library explicitly. */
+  public static final String LIBRARY_VARIABLE = "JMPIPOOL_LIBMPI";
+  /** The system property naming the MPI library; the launcher sets it on every rank. */
+  public static final String LIBRARY_PROPERTY = "jmpipool.libmpi";
+
+  private static final Pattern HYDRA_LIBDIR = Pattern.compile("--libdir=(\\S+)");
+
+  /** The two families of MPI libraries, by their application binary interface. */
+  public enum Family {
+    OPEN_MPI("Open MPI", "openmpi", List.of("libmpi.so.40", "libmpi.so")),
+    MPICH("MPICH", "mpich", List.of("libmpi.so.12", "libmpich.so.12", "libmpi_cray.so.12", "libmpich.so", "libmpi.so"));
+
+    private final String title;
+    private final String optionName;
+    private final List<String> libraryNames;
+
+    Family(String title, String optionName, List<String> libraryNames) {
+      this.title = title;
+      this.optionName = optionName;
+      this.libraryNames = libraryNames;
+    }
+
+    /** Returns the family's name for people, such as {@code "Open MPI"}. */
+    public String title() {
+      return title;
+    }
+
+    /** Returns the family's name in the launcher's {@code --mpi} option. */
+    public String optionName() {
+      return optionName;
+    }
+
+    /** Parses {@code openmpi} or {@code mpich}. */
+    public static Optional<Family> ofOption(String name) {
+      for (Family family : values()) {
+        if (family.optionName.equalsIgnoreCase(name)) {
+          return Optional.of(family);
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * A program that starts MPI jobs.
+   *
+   * @param executable its path
+   * @param family the family it belongs to
+   * @param version the first line of what {@code --version} says
+   */
+  public record LaunchProgram(Path executable, Family family, String version) {
+  }
+
+  private final Map<String, String> environment;
+
+  public MpiInstallation(Map<String, String> environment) {
+    this.environment = environment;
+  }
+
+  /**
+   * Finds a launch program of a family: its own names first ({@code mpirun.openmpi},
+   * {@code mpiexec.hydra}...), so that the one the alternatives system made plain
+   * {@code mpirun} does not decide; then {@code mpiexec} and {@code mpirun}.
+   *
+   * @param wanted the family, or {@code null} for whichever plain {@code mpiexec} is
+   * @return the program, or empty when there is none on PATH
+   */
+  public Optional<LaunchProgram> launchProgram(Family wanted) {
+    List<String> names = new ArrayList<>();
+    if (wanted == Family.OPEN_MPI) {
+      names.addAll(List.of("mpirun.openmpi", "mpiexec.openmpi"));
+    } else if (wanted == Family.MPICH) {
+      names.addAll(List.of("mpiexec.hydra", "mpiexec.mpich"));
+    }
+    names.addAll(List.of("mpiexec", "mpirun"));
+    for (String name : names) {
+      Optional<LaunchProgram> program = executable(name).flatMap(this::identify);
+      if (program.isPresent() && (wanted == null || program.get().family() == wanted)) {
+        return program;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Tells which family a launch program belongs to, from what its {@code --version} says.
+   *
+   * @return its description, or empty when it is not a launcher of a known family
+   */
+  public Optional<LaunchProgram> identify(Path executable) {
+    String version = output(List.of(executable.toString(), "--version"));
+    String text = version.toLowerCase(Locale.ROOT);
+    Family family = text.contains("open mpi") || text.contains("openrte") || text.contains("prrte") ? Family.OPEN_MPI
+        : text.contains("hydra") || text.contains("intel(r) mpi") || text.contains("mpich") ? Family.MPICH
+        : null;
+    if (family == null) {
+      return Optional.empty();
+    }
+    String first = version.lines().map(String::strip).filter(line -> !line.isEmpty()).findFirst().orElse("");
+    if (family == Family.MPICH) {
+      Matcher hydraVersion = Pattern.compile("Version:\\s+(\\S+)").matcher(version);
+      first = hydraVersion.find() ? "Hydra " + hydraVersion.group(1) : first;
+    }
+    return Optional.of(new LaunchProgram(executable, family, first));
+  }
+
+  /**
+   * The files that may be the MPI library, most likely first: {@code JMPIPOOL_LIBMPI}; next to
+   * the launch program (its installation's library directory); {@code MPI_HOME}; the
+   * directories of {@code LD_LIBRARY_PATH}; the linker cache. Only existing files are listed.
+   *
+   * @param program the launch program the job uses, or {@code null}
+   * @param family the family wanted, or {@code null} for any
+   */
+  public List<Path> libraryCandidates(LaunchProgram program, Family family) {
+    Set<Path> candidates = new LinkedHashSet<>();
+    String explicit = environment.get(LIBRARY_VARIABLE);
+    if (explicit != null && !explicit.isEmpty()) {
+      candidates.add(Path.of(explicit));
+      return List.copyOf(candidates);
+    }
+    List<String> names = new ArrayList<>();
+    for (Family each : Family.values()) {
+      if (family == null || each == family) {
+        each.libraryNames.stream().filter(name -> !names.contains(name)).forEach(names::add);
+      }
+    }
+    List<Path> directories = new ArrayList<>();
+    if (program != null) {
+      directories.addAll(libraryDirectories(program));
+    }
+    String home = environment.get("MPI_HOME");
+    if (home != null && !home.isEmpty()) {
+      directories.add(Path.of(home, "lib"));
+      directories.add(Path.of(home, "lib64"));
+    }
+    for (String dir : environment.getOrDefault("LD_LIBRARY_PATH", "").split(File.pathSeparator)) {
+      if (!dir.isEmpty()) {
+        directories.add(Path.of(dir));
+      }
+    }
+    for (Path directory : directories) {
+      for (String name : names) {
+        Path file = directory.resolve(name);
+        if (Files.isRegularFile(file)) {
+          candidates.add(file);
+        }
+      }
+    }
+    candidates.addAll(linkerCache(names));
+    return List.copyOf(candidates);
+  }
+
+  /** The library directories of a launch program's installation. */
+  private List<Path> libraryDirectories(LaunchProgram program) {
+    List<Path> directories = new ArrayList<>();
+    Path real;
+    try {
+      real = program.executable().toRealPath();
+    } catch (IOException e) {
+      real = program.executable();
+    }
+    Path prefix = real.getParent() == null ? null : real.getParent().getParent();
+    if (program.family() == Family.OPEN_MPI) {
+      Path ompiInfo = real.resolveSibling("ompi_info");
+      String libdir = Files.isExecutable(ompiInfo)
+          ? output(List.of(ompiInfo.toString(), "--path", "libdir", "--parsable")) : "";
+      libdir.lines().filter(line -> line.startsWith("path:libdir:"))
+          .forEach(line -> directories.add(Path.of(line.substring("path:libdir:".length()).strip())));
+    } else {
+      Matcher libdir = HYDRA_LIBDIR.matcher(output(List.of(real.toString(), "-info")));
+      while (libdir.find()) {
+        directories.add(Path.of(libdir.group(1)));
+      }
+    }
+    if (prefix != null) {
+      directories.add(prefix.resolve("lib"));
+      directories.add(prefix.resolve("lib64"));
+    }
+    return directories;
+  }
+
+  /** The files of the linker cache ({@code ldconfig -p}) with these names, in the order of the names. */
+  private List<Path> linkerCache(List<String> names) {
+    String cache = "";
+    for (String ldconfig : List.of("/sbin/ldconfig", "/usr/sbin/ldconfig")) {
+      if (Files.isExecutable(Path.of(ldconfig))) {
+        cache = output(List.of(ldconfig, "-p"));
+        break;
+      }
+    }
+    List<Path> files = new ArrayList<>();
+    for (String name : names) {
+      cache.lines().map(String::strip).filter(line -> line.startsWith(name + " "))
+          .map(line -> line.substring(line.lastIndexOf("=> ") + 3).strip())
+          .map(Path::of).filter(Files::isRegularFile).forEach(files::add);
+    }
+    return files;
+  }
+
+  /** Finds an executable on PATH, or takes a path as it is. */
+  public Optional<Path> executable(String name) {
+    if (name.contains(File.separator)) {
+      Path path = Path.of(name);
+      return Files.isExecutable(path) ? Optional.of(path) : Optional.empty();
+    }
+    for (String dir : environment.getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (dir.isEmpty()) {
+        continue;
+      }
+      Path candidate = Path.of(dir, name);
+      if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** What a short command prints (stdout and stderr), or nothing when it cannot run, or does not end, in 10 s. */
+  private static String output(List<String> command) {
+    Path file = null;
+    try {
+      file = Files.createTempFile("jmpipool-mpi", ".out");
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(file.toFile()).start();
+      process.getOutputStream().close();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        return "";
+      }
+      return Files.readString(file, StandardCharsets.ISO_8859_1);
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    } finally {
+      if (file != null) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException e) {
+          // A temporary file left behind is harmless.
+        }
+      }
+    }
+  }
+}
