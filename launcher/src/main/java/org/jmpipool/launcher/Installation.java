@@ -15,10 +15,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jmpipool.internal.transport.MpiBindings;
+import org.jmpipool.internal.transport.MpiInstallation;
+import org.jmpipool.internal.transport.TransportException;
 
 /**
- * What the launcher finds on this machine: executables on PATH, the Open MPI version, its Java
- * bindings jar and the directory of their native half.
+ * What the launcher finds on this machine: executables on PATH, MPI launch programs and the MPI
+ * library, the Open MPI version, its Java bindings jar and the directory of their native half.
  */
 class Installation {
 
@@ -40,8 +43,12 @@ class Installation {
     return home;
   }
 
-  /** Finds an executable on PATH. */
+  /** Finds an executable on PATH, or takes a path as it is. */
   Optional<Path> executable(String name) {
+    if (name.contains(File.separator)) {
+      Path path = Path.of(name);
+      return Files.isExecutable(path) && !Files.isDirectory(path) ? Optional.of(path) : Optional.empty();
+    }
     for (String dir : environment.getOrDefault("PATH", "").split(File.pathSeparator)) {
       if (dir.isEmpty()) {
         continue;
@@ -52,6 +59,68 @@ class Installation {
       }
     }
     return Optional.empty();
+  }
+
+  /** Finds an MPI launch program of a family, or of any family ({@code null}). */
+  Optional<MpiInstallation.LaunchProgram> launchProgram(MpiInstallation.Family family) {
+    return new MpiInstallation(environment).launchProgram(family);
+  }
+
+  /** Tells which MPI family a launch program belongs to. */
+  Optional<MpiInstallation.LaunchProgram> identify(Path executable) {
+    return new MpiInstallation(environment).identify(executable);
+  }
+
+  /**
+   * An MPI library the ranks can load.
+   *
+   * @param file the library
+   * @param family its family, by its ABI
+   * @param version the first line of its version string
+   */
+  record Library(Path file, MpiInstallation.Family family, String version) {
+  }
+
+  /**
+   * Finds the MPI library the ranks load with the ffm transport ({@link
+   * MpiInstallation#libraryCandidates}) and checks it in this JVM, which is the ranks' Java: a
+   * known ABI, every function jmpipool calls, a version string that agrees.
+   *
+   * @param program the launch program of the job, or {@code null}
+   * @param family the family wanted, or {@code null} for any
+   * @throws LaunchException in one line naming the file(s) and what is wrong
+   */
+  Library mpiLibrary(MpiInstallation.LaunchProgram program, MpiInstallation.Family family) throws LaunchException {
+    List<Path> candidates = new MpiInstallation(environment).libraryCandidates(program, family);
+    String explicit = environment.get(MpiInstallation.LIBRARY_VARIABLE);
+    List<String> refusals = new ArrayList<>();
+    for (Path candidate : candidates) {
+      try {
+        MpiBindings.ForeignLibrary library = (MpiBindings.ForeignLibrary) MpiBindings.foreign(candidate);
+        String version = shortVersion(library.libraryVersion());
+        if (family == null || library.family() == family || explicit != null && !explicit.isEmpty()) {
+          return new Library(candidate, library.family(), version);
+        }
+        refusals.add(candidate + " is " + library.family().title() + "'s (" + version + ")");
+      } catch (TransportException e) {
+        refusals.add(e.getMessage());
+      }
+    }
+    if (explicit != null && !explicit.isEmpty()) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, MpiInstallation.LIBRARY_VARIABLE + "=" + explicit + ": "
+          + String.join("; ", refusals));
+    }
+    throw new LaunchException(LaunchException.ENVIRONMENT, "no MPI library of " + (family == null ? "any family"
+        : family.title()) + " found (" + (refusals.isEmpty() ? "none next to " + (program == null ? "mpiexec"
+        : program.executable()) + ", in MPI_HOME, LD_LIBRARY_PATH or the linker cache" : String.join("; ", refusals))
+        + "): set " + MpiInstallation.LIBRARY_VARIABLE + " to the library's file");
+  }
+
+  /** A library's version string in a few words: "Open MPI v4.1.4", "MPICH Version: 4.0.2". */
+  static String shortVersion(String libraryVersion) {
+    String first = libraryVersion.lines().findFirst().orElse("").strip().replaceAll("\\s+", " ");
+    int comma = first.indexOf(", ");
+    return comma < 0 ? first : first.substring(0, comma);
   }
 
   /** Returns the Open MPI version, as {@code ompi_info --version} reports it. */
@@ -184,12 +253,21 @@ class Installation {
   }
 
   /**
-   * Returns the feature version of the Java the ranks run (the launcher's own), or 0 when
-   * {@code JMPIPOOL_JAVA} names another one, whose version is not known.
+   * Returns the feature version of the Java the ranks run: the launcher's own (bin/jmpipool runs
+   * the launcher with {@code JMPIPOOL_JAVA} too), or 0 when {@code JMPIPOOL_JAVA} names another
+   * one, whose version is not known.
    */
   int rankJavaVersion() {
     String explicit = environment.get("JMPIPOOL_JAVA");
-    return explicit == null || explicit.isEmpty() ? Runtime.version().feature() : 0;
+    if (explicit == null || explicit.isEmpty()) {
+      return Runtime.version().feature();
+    }
+    try {
+      Path own = Path.of(System.getProperty("java.home"), "bin", "java").toRealPath();
+      return own.equals(Path.of(explicit).toRealPath()) ? Runtime.version().feature() : 0;
+    } catch (IOException e) {
+      return 0;
+    }
   }
 
   int cores() {

@@ -9,10 +9,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.jmpipool.internal.JobContext;
 import org.jmpipool.internal.ProgramArguments;
 import org.jmpipool.internal.RankJvm;
+import org.jmpipool.internal.transport.MpiBindings;
+import org.jmpipool.internal.transport.MpiInstallation;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,12 +45,20 @@ public final class Launcher implements Callable<Integer> {
 
   /** How the ranks are started. */
   enum Kind {
-    /** srun inside a SLURM allocation when srun exists, mpirun otherwise. */
+    /** srun inside a SLURM allocation when srun exists, the MPI's own launcher otherwise. */
     auto,
-    /** Open MPI's mpirun. */
+    /** The MPI's own launcher: Open MPI's mpirun, or the MPICH family's Hydra mpiexec. */
     mpirun,
-    /** SLURM's srun with PMIx. */
+    /** SLURM's srun. */
     srun
+  }
+
+  /** Which MPI family starts and runs the ranks. */
+  enum MpiChoice {
+    /** The one the transport needs, else the plain mpiexec's. */
+    auto,
+    openmpi,
+    mpich
   }
 
   @Option(names = {"-n", "--np"}, paramLabel = "N",
@@ -73,12 +84,27 @@ public final class Launcher implements Callable<Integer> {
   private List<String> launcherOptions = new ArrayList<>();
 
   @Option(names = "--launcher", paramLabel = "KIND", defaultValue = "auto",
-      description = "auto, mpirun or srun (default: ${DEFAULT-VALUE}: srun inside a SLURM allocation, else mpirun).")
+      description = "auto, mpirun or srun (default: ${DEFAULT-VALUE}: srun inside a SLURM allocation, else the MPI's own"
+          + " launcher: Open MPI's mpirun, or Hydra's mpiexec).")
   private Kind kind;
 
+  @Option(names = "--mpi", paramLabel = "FAMILY", defaultValue = "auto",
+      description = "openmpi, mpich (the MPICH family: MPICH, Intel MPI, MVAPICH) or auto (default: the family the"
+          + " transport needs, else the plain mpiexec's).")
+  private MpiChoice mpi;
+
+  @Option(names = "--mpiexec", paramLabel = "PATH",
+      description = "The MPI launch program to use (an mpirun, or a Hydra mpiexec); its family is read from its --version.")
+  private String mpiexec;
+
+  @Option(names = "--transport", paramLabel = "KIND",
+      description = "How ranks reach MPI: ffm (the installed MPI library, through java.lang.foreign: Java 22+), bindings"
+          + " (Open MPI's Java bindings) or auto (default: $JMPIPOOL_TRANSPORT, else ffm on Java 22+, else bindings).")
+  private String transport;
+
   @Option(names = "--srun-mpi", paramLabel = "TYPE",
-      description = "The PMI flavour srun uses (srun --mpi=TYPE; default: $JMPIPOOL_SRUN_MPI, else pmix, the one"
-          + " Debian's Open MPI supports).")
+      description = "The PMI flavour srun uses (srun --mpi=TYPE; default: $JMPIPOOL_SRUN_MPI, else pmix for Open MPI,"
+          + " pmi2 for the MPICH family).")
   private String srunMpi;
 
   @Option(names = "--allow-run-as-root", description = "Let mpirun start ranks as root.")
@@ -96,11 +122,15 @@ public final class Launcher implements Callable<Integer> {
   @Parameters(index = "1..*", paramLabel = "ARGS", description = "The program's arguments, passed unchanged.")
   private List<String> programArguments = new ArrayList<>();
 
+  /** Unless the user set it, every rank gets it empty: UCX then leaves SIGSEGV to the JVM. */
+  static final String UCX_SIGNALS = "UCX_ERROR_SIGNALS";
+
   private final Installation installation;
   @Spec
   private CommandSpec spec;
-  /** Which launcher runs the ranks and why, for --dry-run and --verbose. */
-  private String launcherChoice;
+  /** What the launcher chose and why (launcher, MPI and library, transport), for --dry-run and --verbose. */
+  private List<String> choices = List.of();
+  private String transportReason;
 
   Launcher(Installation installation) {
     this.installation = installation;
@@ -138,7 +168,7 @@ public final class Launcher implements Callable<Integer> {
     JobCommand job = jobCommand();
     List<String> inline = job.inline();
     if (dryRun || verbose) {
-      spec.commandLine().getErr().println("jmpipool: " + launcherChoice);
+      choices.forEach(choice -> spec.commandLine().getErr().println("jmpipool: " + choice));
       if (job.argumentsTooLong()) {
         spec.commandLine().getErr().println("jmpipool: the program's arguments (" + job.argumentBytes() + " bytes) are"
             + " too long for MPI's command line; they reach rank 0 through a file in " + argumentsDirectory());
@@ -245,45 +275,155 @@ public final class Launcher implements Callable<Integer> {
     Kind resolved = kind == Kind.auto
         ? (inAllocation && installation.executable("srun").isPresent() ? Kind.srun : Kind.mpirun)
         : kind;
-    launcherChoice = "launcher " + resolved + (kind != Kind.auto ? " (--launcher " + kind + ")"
-        : resolved == Kind.srun ? " (auto: inside SLURM job " + installation.environment().get("SLURM_JOB_ID")
-            + ", srun on PATH)"
-        : inAllocation ? " (auto: inside SLURM job " + installation.environment().get("SLURM_JOB_ID")
-            + ", but no srun on PATH)"
-        : " (auto: not inside a SLURM allocation)");
-    Path mpirun = installation.executable("mpirun").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
-        "mpirun not found on PATH: install Open MPI (run " + installation.provisionScript() + ")"));
-    List<Path> userClasspath = userClasspath();
+    MpiBindings.Kind transportKind = transportKind();
+    MpiInstallation.LaunchProgram program = launchProgram(transportKind, resolved == Kind.mpirun);
+    RankMpi rankMpi = transportKind == MpiBindings.Kind.BINDINGS ? bindings(program) : foreign(program);
+    choices = List.of(
+        "launcher " + resolved + (kind != Kind.auto ? " (--launcher " + kind + ")"
+            : resolved == Kind.srun ? " (auto: inside SLURM job " + installation.environment().get("SLURM_JOB_ID")
+                + ", srun on PATH)"
+            : inAllocation ? " (auto: inside SLURM job " + installation.environment().get("SLURM_JOB_ID")
+                + ", but no srun on PATH)"
+            : " (auto: not inside a SLURM allocation)"),
+        "MPI " + rankMpi.family().title() + (program == null ? "" : " (" + program.executable() + ": " + program.version()
+            + ")") + ", " + rankMpi.description(),
+        "transport " + transportKind.name().toLowerCase(java.util.Locale.ROOT) + " (" + transportReason + ")");
     List<Path> programClasspath = new ArrayList<>(jars(installation.home().resolve("lib")));
-    programClasspath.addAll(userClasspath);
+    programClasspath.addAll(userClasspath());
     programClasspath.addAll(jars(installation.home().resolve("examples")));
     ProgramCheck.check(mainClass, programClasspath);
-    Path bindings = installation.bindingsJar(installation.openMpiVersion(mpirun), mpirun);
 
     Integer rankCount = ranks != null ? ranks : inAllocation ? null : installation.cores() + 1;
-    List<String> command = new ArrayList<>(resolved == Kind.srun
-        ? srunPrefix(inAllocation, rankCount)
-        : mpirunPrefix(mpirun, rankCount));
+    List<String> command = new ArrayList<>();
+    if (!installation.environment().containsKey(UCX_SIGNALS)) {
+      // UCX (under MPICH, and Open MPI's UCX layer) would handle SIGSEGV, which the JVM uses itself.
+      command.addAll(List.of("env", UCX_SIGNALS + "="));
+    }
+    command.addAll(resolved == Kind.srun
+        ? srunPrefix(inAllocation, rankCount, rankMpi.family())
+        : program.family() == MpiInstallation.Family.OPEN_MPI ? mpirunPrefix(program.executable(), rankCount)
+        : hydraPrefix(program.executable(), rankCount));
     command.addAll(launcherOptions);
-    command.addAll(rankJvm(mpirun, bindings));
-    JobCommand job = new JobCommand(command, mainClass, programArguments);
-    long rankCommandBytes = JobCommand.bytes(rankJvm(mpirun, bindings));
+    List<String> rankJvm = rankJvm(rankMpi);
+    command.addAll(rankJvm);
+    long rankCommandBytes = JobCommand.bytes(rankJvm);
     if (rankCommandBytes > JobCommand.MAX_INLINE_BYTES) {
       throw new LaunchException(LaunchException.USAGE, "the ranks' JVM command line would be " + rankCommandBytes
           + " bytes without the program's arguments, too long for MPI to start them (Linux takes at most 128 KiB):"
           + " shorten the classpath with dir/* entries, or the -J options");
     }
-    return job;
+    return new JobCommand(command, mainClass, programArguments);
   }
 
-  private List<String> srunPrefix(boolean inAllocation, Integer rankCount) throws LaunchException {
+  /** The transport of the ranks: --transport, else JMPIPOOL_TRANSPORT, else automatic by their Java. */
+  private MpiBindings.Kind transportKind() throws LaunchException {
+    String setting = transport != null ? transport : installation.environment().get(MpiBindings.TRANSPORT_VARIABLE);
+    int java = installation.rankJavaVersion();
+    try {
+      MpiBindings.Kind resolved = MpiBindings.resolve(setting, java);
+      transportReason = transport != null ? "--transport " + transport
+          : setting != null && !setting.isBlank() ? MpiBindings.TRANSPORT_VARIABLE + "=" + setting
+          : "auto: the ranks run Java " + java + (resolved == MpiBindings.Kind.FFM ? ", which has java.lang.foreign"
+              : ", before java.lang.foreign (Java " + MpiBindings.FOREIGN_JAVA + ")");
+      return resolved;
+    } catch (IllegalArgumentException e) {
+      throw new LaunchException(LaunchException.USAGE, e.getMessage());
+    }
+  }
+
+  /**
+   * The MPI launch program: --mpiexec, else one of the family --mpi names, else of the family the
+   * transport needs (the bindings are Open MPI's), else the plain mpiexec's.
+   *
+   * @param needed whether the job is started by it (not srun): then it must exist
+   * @return the program, or {@code null} under srun when there is none
+   */
+  private MpiInstallation.LaunchProgram launchProgram(MpiBindings.Kind transportKind, boolean needed)
+      throws LaunchException {
+    MpiInstallation.Family family = mpi == MpiChoice.openmpi ? MpiInstallation.Family.OPEN_MPI
+        : mpi == MpiChoice.mpich ? MpiInstallation.Family.MPICH
+        : transportKind == MpiBindings.Kind.BINDINGS ? MpiInstallation.Family.OPEN_MPI : null;
+    if (mpiexec != null) {
+      Path explicit = installation.executable(mpiexec).orElseThrow(() -> new LaunchException(
+          LaunchException.ENVIRONMENT, "--mpiexec " + mpiexec + ": no such executable"));
+      MpiInstallation.LaunchProgram program = installation.identify(explicit).orElseThrow(() -> new LaunchException(
+          LaunchException.ENVIRONMENT, "--mpiexec " + explicit + " is not the launcher of a known MPI (Open MPI's mpirun,"
+              + " or a Hydra mpiexec of the MPICH family)"));
+      if (family != null && program.family() != family) {
+        throw new LaunchException(LaunchException.USAGE, "--mpiexec " + explicit + " is " + program.family().title()
+            + "'s, but " + family.title() + " is needed" + (mpi == MpiChoice.auto ? " by the bindings transport" : ""));
+      }
+      return program;
+    }
+    Optional<MpiInstallation.LaunchProgram> found = installation.launchProgram(family);
+    if (found.isEmpty() && family == null) {
+      found = installation.launchProgram(MpiInstallation.Family.OPEN_MPI)
+          .or(() -> installation.launchProgram(MpiInstallation.Family.MPICH));
+    }
+    if (found.isEmpty() && needed) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, (family == null ? "no MPI launcher (mpirun, mpiexec)"
+          : "no launcher of " + family.title() + " (" + (family == MpiInstallation.Family.OPEN_MPI ? "mpirun"
+              : "Hydra's mpiexec") + ")") + " found on PATH: install " + (family == null ? "an MPI" : family.title())
+          + " (" + installation.provisionScript() + " installs Open MPI), or name it with --mpiexec");
+    }
+    return found.orElse(null);
+  }
+
+  /** How ranks reach MPI, and what the launcher says of it. */
+  private record RankMpi(MpiInstallation.Family family, String description, List<String> jvmOptions,
+      List<String> classpath) {
+  }
+
+  /** Open MPI's Java bindings: their jar, of the installed version, and the directory of their native half. */
+  private RankMpi bindings(MpiInstallation.LaunchProgram program) throws LaunchException {
+    if (program == null) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, "the bindings transport needs Open MPI, and no Open MPI"
+          + " launcher was found on PATH: install Open MPI, or run the ranks on Java " + MpiBindings.FOREIGN_JAVA + "+");
+    }
+    if (program.family() != MpiInstallation.Family.OPEN_MPI) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, "the bindings transport needs Open MPI, but "
+          + program.executable() + " is " + program.family().title() + "'s: run the ranks on Java "
+          + MpiBindings.FOREIGN_JAVA + "+ (the ffm transport), or use --mpi openmpi");
+    }
+    Path mpirun = program.executable();
+    String version = installation.openMpiVersion(mpirun);
+    Path jar = installation.bindingsJar(version, mpirun);
+    List<String> options = new ArrayList<>(List.of("-D" + MpiBindings.TRANSPORT_PROPERTY + "=bindings"));
+    installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> options.add("-Djava.library.path=" + dir));
+    return new RankMpi(program.family(), "Open MPI " + version + " through its Java bindings (" + jar + ")", options,
+        List.of(jar.toString()));
+  }
+
+  /** The installed MPI library, checked in this JVM (the ranks' Java) before any rank starts. */
+  private RankMpi foreign(MpiInstallation.LaunchProgram program) throws LaunchException {
+    MpiInstallation.Family family = program != null ? program.family()
+        : mpi == MpiChoice.openmpi ? MpiInstallation.Family.OPEN_MPI
+        : mpi == MpiChoice.mpich ? MpiInstallation.Family.MPICH : null;
+    Installation.Library library = installation.mpiLibrary(program, family);
+    if (family != null && library.family() != family) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, (program != null ? program.executable() + " ("
+          + family.title() + ")" : "--mpi " + mpi) + " cannot start ranks that load " + library.file() + ", a library of "
+          + library.family().title() + " (" + library.version() + "): use --mpi " + library.family().optionName()
+          + ", or set " + MpiInstallation.LIBRARY_VARIABLE + " to a library of " + family.title());
+    }
+    List<String> options = new ArrayList<>();
+    MpiBindings.properties(MpiBindings.Kind.FFM, library.file())
+        .forEach((name, value) -> options.add("-D" + name + "=" + value));
+    options.sort(null);
+    return new RankMpi(library.family(), library.version() + " (" + library.file() + ") through java.lang.foreign",
+        options, List.of());
+  }
+
+  private List<String> srunPrefix(boolean inAllocation, Integer rankCount, MpiInstallation.Family family)
+      throws LaunchException {
     Path srun = installation.executable("srun").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
         "--launcher srun: srun not found on PATH"));
     if (!inAllocation) {
       throw new LaunchException(LaunchException.USAGE, "--launcher srun works inside a SLURM allocation"
           + " (sbatch or salloc); SLURM_JOB_ID is not set");
     }
-    String pmi = srunMpi != null ? srunMpi : installation.environment().getOrDefault("JMPIPOOL_SRUN_MPI", "pmix");
+    String pmi = srunMpi != null ? srunMpi : installation.environment().getOrDefault("JMPIPOOL_SRUN_MPI",
+        family == MpiInstallation.Family.MPICH ? "pmi2" : "pmix");
     if (pmi.isBlank()) {
       throw new LaunchException(LaunchException.USAGE, "--srun-mpi needs a PMI type, such as pmix");
     }
@@ -308,23 +448,47 @@ public final class Launcher implements Callable<Integer> {
       prefix.add(rankCount.toString());
     }
     prefix.add("--oversubscribe");
-    if (launcherOptions.stream().noneMatch(option -> option.startsWith("--bind-to") || option.startsWith("-bind-to"))) {
+    if (noBindingGiven()) {
       // Each JVM runs several threads (GC, JIT, communication, tasks): pinning it to one core starves them.
       prefix.add("--bind-to");
       prefix.add("none");
     }
+    // Local ranks inherit mpirun's environment; ranks on other nodes get what -x exports.
+    prefix.add("-x");
+    prefix.add(UCX_SIGNALS);
     if (allowRunAsRoot) {
       prefix.add("--allow-run-as-root");
     }
     return prefix;
   }
 
+  /**
+   * The MPICH family's Hydra: it takes more ranks than cores without asking, has no root check,
+   * and passes its whole environment to every rank.
+   */
+  private List<String> hydraPrefix(Path mpiexec, Integer rankCount) {
+    List<String> prefix = new ArrayList<>(List.of(mpiexec.toString()));
+    if (rankCount != null) {
+      prefix.add("-n");
+      prefix.add(rankCount.toString());
+    }
+    if (noBindingGiven()) {
+      prefix.add("-bind-to");
+      prefix.add("none");
+    }
+    return prefix;
+  }
+
+  private boolean noBindingGiven() {
+    return launcherOptions.stream().noneMatch(option -> option.startsWith("--bind-to") || option.startsWith("-bind-to"));
+  }
+
   /** The command each rank runs, up to the bootstrap: the JVM with the runtime's options and the user's. */
-  private List<String> rankJvm(Path mpirun, Path bindings) throws LaunchException {
+  private List<String> rankJvm(RankMpi rankMpi) {
     List<String> jvm = new ArrayList<>();
     jvm.add(javaExecutable());
     jvm.addAll(RankJvm.runtimeOptions(installation.rankJavaVersion(), jvmOptions));
-    installation.nativeLibraryDirectory(mpirun).ifPresent(dir -> jvm.add("-Djava.library.path=" + dir));
+    jvm.addAll(rankMpi.jvmOptions());
     if (verbose) {
       jvm.add("-Djmpipool.log.level=DEBUG");
     }
@@ -333,16 +497,16 @@ public final class Launcher implements Callable<Integer> {
     }
     jvm.addAll(jvmOptions);
     jvm.add("-cp");
-    jvm.add(rankClasspath(bindings));
+    jvm.add(rankClasspath(rankMpi.classpath()));
     jvm.add(BOOTSTRAP);
     return jvm;
   }
 
   /** The ranks' classpath; a user's dir/* entry stays a wildcard, which the rank JVM expands itself. */
-  private String rankClasspath(Path bindings) {
+  private String rankClasspath(List<String> mpiEntries) {
     List<String> entries = new ArrayList<>();
     entries.add(installation.home().resolve("lib") + File.separator + "*");
-    entries.add(bindings.toString());
+    entries.addAll(mpiEntries);
     for (String entry : userClasspathEntries()) {
       entries.add(entry.endsWith("*")
           ? absolute(entry.substring(0, entry.length() - 1)) + File.separator + "*"

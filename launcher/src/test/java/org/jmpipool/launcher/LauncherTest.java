@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jmpipool.internal.transport.MpiInstallation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -39,7 +40,8 @@ class LauncherTest {
   @TempDir
   Path home;
 
-  private final Map<String, String> environment = new HashMap<>();
+  /** The launcher's environment; UCX_ERROR_SIGNALS is set, as a user may, except where a test removes it. */
+  private final Map<String, String> environment = new HashMap<>(Map.of(Launcher.UCX_SIGNALS, "SIGILL"));
   private boolean root;
   private int javaVersion = 17;
 
@@ -52,6 +54,33 @@ class LauncherTest {
     @Override
     Optional<Path> executable(String name) {
       return environment.containsKey("NO_" + name) ? Optional.empty() : Optional.of(Path.of("/opt/mpi/bin", name));
+    }
+
+    /** Open MPI's mpirun, unless NO_mpirun is set; Hydra, when HYDRA is. */
+    @Override
+    Optional<MpiInstallation.LaunchProgram> launchProgram(MpiInstallation.Family family) {
+      MpiInstallation.LaunchProgram openMpi = new MpiInstallation.LaunchProgram(Path.of("/opt/mpi/bin/mpirun"),
+          MpiInstallation.Family.OPEN_MPI, "mpirun (Open MPI) 4.1.4");
+      MpiInstallation.LaunchProgram hydra = new MpiInstallation.LaunchProgram(Path.of("/opt/mpich/bin/mpiexec.hydra"),
+          MpiInstallation.Family.MPICH, "Hydra 4.0.2");
+      if (family != MpiInstallation.Family.MPICH && !environment.containsKey("NO_mpirun")) {
+        return Optional.of(openMpi);
+      }
+      return family != MpiInstallation.Family.OPEN_MPI && environment.containsKey("HYDRA") ? Optional.of(hydra)
+          : Optional.empty();
+    }
+
+    @Override
+    Optional<MpiInstallation.LaunchProgram> identify(Path executable) {
+      return executable.toString().contains("hydra") ? launchProgram(MpiInstallation.Family.MPICH)
+          : executable.toString().contains("mpirun") ? launchProgram(MpiInstallation.Family.OPEN_MPI) : Optional.empty();
+    }
+
+    @Override
+    Library mpiLibrary(MpiInstallation.LaunchProgram program, MpiInstallation.Family family) {
+      return family == MpiInstallation.Family.MPICH
+          ? new Library(Path.of("/opt/mpich/lib/libmpich.so.12"), family, "MPICH Version: 4.0.2")
+          : new Library(Path.of("/opt/mpi/lib/libmpi.so.40"), MpiInstallation.Family.OPEN_MPI, "Open MPI v4.1.4");
     }
 
     @Override
@@ -242,7 +271,7 @@ class LauncherTest {
     environment.put("NO_mpirun", "");
     Outcome noMpirun = run("-n", "2", WithMain.class.getName());
     assertEquals(LaunchException.ENVIRONMENT, noMpirun.status());
-    assertTrue(noMpirun.err().startsWith("jmpipool: mpirun not found on PATH"), noMpirun.err());
+    assertTrue(noMpirun.err().startsWith("jmpipool: no launcher of Open MPI (mpirun) found on PATH"), noMpirun.err());
 
     Outcome badOption = run("--no-such-option", WithMain.class.getName());
     assertEquals(2, badOption.status());
@@ -290,6 +319,72 @@ class LauncherTest {
     Outcome outcome = run("-n", "2", WithIntMain.class.getName());
     assertEquals(LaunchException.USAGE, outcome.status());
     assertTrue(outcome.err().contains("has no public static void main(String[])"), outcome.err());
+  }
+
+  @Test
+  void theTransportFollowsTheRanksJavaAndCanBeChosen() throws Exception {
+    List<String> bindings = command("-n", "2", WithMain.class.getName());
+    assertTrue(bindings.contains("-Djmpipool.transport=bindings"), bindings.toString());
+    assertTrue(bindings.get(bindings.indexOf("-cp") + 1).contains("/opt/mpi/lib/mpi.jar"), bindings.toString());
+    javaVersion = 25;
+    List<String> foreign = command("-n", "2", WithMain.class.getName());
+    assertTrue(foreign.containsAll(List.of("-Djmpipool.transport=ffm", "-Djmpipool.libmpi=/opt/mpi/lib/libmpi.so.40")),
+        foreign.toString());
+    assertFalse(foreign.get(foreign.indexOf("-cp") + 1).contains("mpi.jar"), "no bindings on the ffm transport");
+    assertTrue(command("--transport", "bindings", "-n", "2", WithMain.class.getName())
+        .contains("-Djmpipool.transport=bindings"));
+    javaVersion = 17;
+    Outcome tooOld = run("--transport", "ffm", "-n", "2", WithMain.class.getName());
+    assertEquals(LaunchException.USAGE, tooOld.status());
+    assertTrue(tooOld.err().contains("needs Java 22 or later, and this is Java 17"), tooOld.err());
+  }
+
+  /** Hydra takes more ranks than cores and root without asking, and passes its environment on. */
+  @Test
+  void hydraStartsTheRanksOfTheMpichFamily() throws Exception {
+    environment.put("HYDRA", "");
+    javaVersion = 25;
+    root = true;
+    List<String> command = command("--mpi", "mpich", "-n", "3", WithMain.class.getName());
+    assertEquals(List.of("/opt/mpich/bin/mpiexec.hydra", "-n", "3", "-bind-to", "none"), command.subList(0, 5));
+    assertTrue(command.contains("-Djmpipool.libmpi=/opt/mpich/lib/libmpich.so.12"), command.toString());
+    assertFalse(command.contains("--oversubscribe"), command.toString());
+    Outcome bindingsOnMpich = run("--mpi", "mpich", "--transport", "bindings", "-n", "2", WithMain.class.getName());
+    assertEquals(LaunchException.ENVIRONMENT, bindingsOnMpich.status());
+    assertTrue(bindingsOnMpich.err().contains("the bindings transport needs Open MPI"), bindingsOnMpich.err());
+    environment.put("SLURM_JOB_ID", "12");
+    assertEquals("--mpi=pmi2", command("--mpi", "mpich", WithMain.class.getName()).get(1), "srun's PMI for MPICH");
+  }
+
+  @Test
+  void anMpiexecNamedExplicitlyIsUsedAndItsFamilyChecked() throws Exception {
+    environment.put("HYDRA", "");
+    javaVersion = 25;
+    assertEquals("/opt/mpich/bin/mpiexec.hydra",
+        command("--mpiexec", "/opt/mpich/bin/mpiexec.hydra", "-n", "2", WithMain.class.getName()).get(0));
+    Outcome mismatch = run("--mpi", "openmpi", "--mpiexec", "/opt/mpich/bin/mpiexec.hydra", "-n", "2",
+        WithMain.class.getName());
+    assertEquals(LaunchException.USAGE, mismatch.status(), mismatch.err());
+    assertTrue(mismatch.err().contains("is MPICH's, but Open MPI is needed"), mismatch.err());
+  }
+
+  @Test
+  void everyRankGetsUcxSignalsEmptyUnlessTheUserSetIt() throws Exception {
+    assertFalse(command("-n", "2", WithMain.class.getName()).contains("env"), "the user's setting stays");
+    environment.remove(Launcher.UCX_SIGNALS);
+    List<String> command = command("-n", "2", WithMain.class.getName());
+    assertEquals(List.of("env", Launcher.UCX_SIGNALS + "=", "/opt/mpi/bin/mpirun"), command.subList(0, 3));
+    assertEquals(Launcher.UCX_SIGNALS, command.get(command.indexOf("-x") + 1), "exported to ranks on other nodes");
+  }
+
+  @Test
+  void dryRunSaysWhichMpiLibraryAndTransport() {
+    javaVersion = 25;
+    Outcome outcome = run("--dry-run", "-n", "2", WithMain.class.getName());
+    assertTrue(outcome.err().contains("jmpipool: MPI Open MPI (/opt/mpi/bin/mpirun: mpirun (Open MPI) 4.1.4), Open MPI"
+        + " v4.1.4 (/opt/mpi/lib/libmpi.so.40) through java.lang.foreign"), outcome.err());
+    assertTrue(outcome.err().contains("jmpipool: transport ffm (auto: the ranks run Java 25, which has java.lang.foreign)"),
+        outcome.err());
   }
 
   @Test

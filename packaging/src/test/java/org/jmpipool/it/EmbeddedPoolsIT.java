@@ -20,6 +20,8 @@ import org.jmpipool.TaskContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Pools embedded in a JVM the launcher did not start: spawned MPI workers, and the default executor. */
 @Timeout(120)
@@ -159,5 +161,23 @@ class EmbeddedPoolsIT {
     assertEquals(0, result.status(), result.toString());
     assertTrue(result.out().contains("lambda failures 0"), result.toString());
     assertTrue(result.out().contains("exception argument: IOException as an argument"), result.toString());
+  }
+
+  /**
+   * Spawned workers through the installed MPI library: the contracts hold on Open MPI; MPICH
+   * builds that cannot spawn (Debian's) say so in one line, at once.
+   */
+  @ParameterizedTest
+  @EnumSource(value = Configuration.class, names = {"OPEN_MPI_FFM", "MPICH_FFM"})
+  @Timeout(300)
+  void spawnedPoolsThroughTheInstalledLibrary(Configuration configuration) {
+    Jobs.Result result = Jobs.java(configuration, Programs.SpawnedContracts.class);
+    assertEquals(0, result.status(), result.toString());
+    if (configuration == Configuration.MPICH_FFM && result.out().contains("cannot spawn: ")) {
+      assertTrue(result.out().contains("some builds of the MPICH family cannot spawn processes at all"), result.toString());
+      assertTrue(result.elapsed().toSeconds() < 30, result.toString());
+      return;
+    }
+    assertTrue(result.out().contains("ALL PASSED"), result.toString());
   }
 }

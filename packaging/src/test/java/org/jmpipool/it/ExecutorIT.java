@@ -10,29 +10,36 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The executor on real MPI jobs of 2 to 4 ranks, more ranks than cores. */
 @Timeout(120)
 class ExecutorIT {
 
-  @ParameterizedTest
-  @ValueSource(ints = {2, 4})
-  void theContractHoldsOnRealWorkers(int ranks) {
-    Jobs.Result result = Jobs.program(ranks, Contract.class);
+  static Stream<Arguments> configurationsAndRanks() {
+    return Stream.of(Configuration.values()).flatMap(c -> Stream.of(Arguments.of(c, 2), Arguments.of(c, 4)));
+  }
+
+  @ParameterizedTest(name = "{0}, {1} ranks")
+  @MethodSource("configurationsAndRanks")
+  void theContractHoldsOnRealWorkers(Configuration configuration, int ranks) {
+    Jobs.Result result = Jobs.program(configuration, ranks, Contract.class);
     assertEquals(0, result.status(), result.toString());
     assertTrue(result.out().contains("ALL PASSED"), result.toString());
     assertFalse(result.out().contains("FAIL "), result.toString());
   }
 
-  @Test
-  void thePoolsContractHoldsOnTheJobsRanks() {
-    Jobs.Result result = Jobs.program(3, PoolContract.class);
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void thePoolsContractHoldsOnTheJobsRanks(Configuration configuration) {
+    Jobs.Result result = Jobs.program(configuration, 3, PoolContract.class);
     assertEquals(0, result.status(), result.toString());
     assertTrue(result.out().contains("ALL PASSED"), result.toString());
     assertFalse(result.out().contains("FAIL "), result.toString());
@@ -51,10 +58,16 @@ class ExecutorIT {
    * has not started, lets running tasks finish, stops the workers in order, says how it went,
    * and exits 128 + the signal's number.
    */
-  @ParameterizedTest
-  @CsvSource({"TERM, 143", "INT, 130"})
-  void aSignalEndsTheJobInOrderWithASummary(String signal, int status) {
-    Jobs.Result result = Jobs.programSignalled(3, signal, "submitted 42 tasks", Programs.BusyUntilSignalled.class);
+  static Stream<Arguments> configurationsAndSignals() {
+    return Stream.of(Configuration.values())
+        .flatMap(c -> Stream.of(Arguments.of(c, "TERM", 143), Arguments.of(c, "INT", 130)));
+  }
+
+  @ParameterizedTest(name = "{0}, SIG{1}")
+  @MethodSource("configurationsAndSignals")
+  void aSignalEndsTheJobInOrderWithASummary(Configuration configuration, String signal, int status) {
+    Jobs.Result result = Jobs.programSignalled(configuration, 3, signal, "submitted 42 tasks",
+        Programs.BusyUntilSignalled.class);
     assertEquals(status, result.status(), result.toString());
     assertTrue(result.err().contains("SIG" + signal + " received"), result.toString());
     assertTrue(result.err().matches("(?s).*SIG" + signal + " summary: 0 tasks done, 2 running when it came \\(2 finished in"
@@ -68,10 +81,11 @@ class ExecutorIT {
    * A signal that reaches one worker only (a user's kill, one node's scheduler) ends the job the
    * same way, within the grace period, instead of waiting for that worker to give up.
    */
-  @Test
-  void aSignalToOneWorkerEndsTheJobInOrderWithASummary() {
-    Jobs.Result result = Jobs.programSignalled(3, List.of("TERM"), rank -> rank == 1, "submitted 42 tasks",
-        Programs.BusyUntilSignalled.class);
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void aSignalToOneWorkerEndsTheJobInOrderWithASummary(Configuration configuration) {
+    Jobs.Result result = Jobs.programSignalled(configuration, 3, List.of("TERM"), rank -> rank == 1,
+        "submitted 42 tasks", Programs.BusyUntilSignalled.class);
     assertEquals(143, result.status(), result.toString());
     assertTrue(result.err().contains("worker rank 1 received SIGTERM"), result.toString());
     assertTrue(result.err().matches("(?s).*SIGTERM summary: 0 tasks done, 2 running when it came \\(2 finished in"
@@ -80,10 +94,11 @@ class ExecutorIT {
   }
 
   /** However many signals come, to the master and relayed by workers, the job ends once, in order. */
-  @Test
-  void termAndIntTogetherEndTheJobOnce() {
-    Jobs.Result result = Jobs.programSignalled(3, List.of("TERM", "INT"), rank -> true, "submitted 42 tasks",
-        Programs.BusyUntilSignalled.class);
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void termAndIntTogetherEndTheJobOnce(Configuration configuration) {
+    Jobs.Result result = Jobs.programSignalled(configuration, 3, List.of("TERM", "INT"), rank -> true,
+        "submitted 42 tasks", Programs.BusyUntilSignalled.class);
     assertTrue(result.status() == 143 || result.status() == 130, result.toString());
     assertEquals(1, result.err().split("summary:", -1).length - 1, "one summary: " + result);
     assertTrue(result.err().contains("40 never started"), result.toString());

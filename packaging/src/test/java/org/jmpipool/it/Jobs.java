@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,9 +43,24 @@ final class Jobs {
 
   /** Runs a test program of this module on {@code ranks} ranks. */
   static Result program(int ranks, Class<?> program, String... args) {
+    return program(Configuration.OPEN_MPI_BINDINGS, ranks, program, args);
+  }
+
+  /** Runs a test program of this module on {@code ranks} ranks of a configuration. */
+  static Result program(Configuration configuration, int ranks, Class<?> program, String... args) {
     List<String> command = new ArrayList<>(List.of("-n", Integer.toString(ranks), "-cp", TEST_CLASSES, program.getName()));
     command.addAll(List.of(args));
-    return launch(Map.of(), command);
+    return launch(configuration, Map.of(), command);
+  }
+
+  /** Runs bin/jmpipool for a configuration (its options first), with extra environment. */
+  static Result launch(Configuration configuration, Map<String, String> environment, List<String> arguments) {
+    configuration.assumeAvailable();
+    Map<String, String> merged = new HashMap<>(configuration.environment());
+    merged.putAll(environment);
+    List<String> command = new ArrayList<>(configuration.launcherOptions());
+    command.addAll(arguments);
+    return launch(merged, command);
   }
 
   /** Runs bin/jmpipool with these arguments (after the marker option) and extra environment. */
@@ -65,9 +81,23 @@ final class Jobs {
 
   /** Runs a test program with plain {@code java}, in an environment changed as given. */
   static Result java(Map<String, String> environment, List<String> jvmOptions, Class<?> program, String... args) {
+    return java(Path.of(System.getProperty("java.home"), "bin", "java"), environment, jvmOptions, program, args);
+  }
+
+  /**
+   * Runs a test program with plain {@code java} of a configuration: its Java, and what an
+   * embedding JVM needs to reach its MPI.
+   */
+  static Result java(Configuration configuration, Class<?> program, String... args) {
+    configuration.assumeAvailable();
+    return java(configuration.java(), configuration.embeddedEnvironment(), configuration.embeddedJvmOptions(), program,
+        args);
+  }
+
+  private static Result java(Path java, Map<String, String> environment, List<String> jvmOptions, Class<?> program,
+      String... args) {
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        marker));
+    List<String> command = new ArrayList<>(List.of(java.toString(), marker));
     command.addAll(jvmOptions);
     command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
         program.getName()));
@@ -92,20 +122,22 @@ final class Jobs {
    * to every rank at once, as a scheduler ending a job step does (mpirun itself is left alone:
    * signalled, it kills the ranks a second later).
    */
-  static Result programSignalled(int ranks, String signal, String line, Class<?> program) {
-    return programSignalled(ranks, List.of(signal), rank -> true, line, program);
+  static Result programSignalled(Configuration configuration, int ranks, String signal, String line, Class<?> program) {
+    return programSignalled(configuration, ranks, List.of(signal), rank -> true, line, program);
   }
 
   /**
    * Runs a test program on {@code ranks} ranks and, once it printed {@code line}, sends signals,
    * one after the other, to the ranks chosen by their rank number.
    */
-  static Result programSignalled(int ranks, List<String> signals, IntPredicate signalledRanks, String line,
-      Class<?> program) {
+  static Result programSignalled(Configuration configuration, int ranks, List<String> signals,
+      IntPredicate signalledRanks, String line, Class<?> program) {
+    configuration.assumeAvailable();
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
-    List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker,
-        "-n", Integer.toString(ranks), "-cp", TEST_CLASSES, program.getName()));
-    return run(command, marker, Map.of(), (out, mark) -> {
+    List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker));
+    command.addAll(configuration.launcherOptions());
+    command.addAll(List.of("-n", Integer.toString(ranks), "-cp", TEST_CLASSES, program.getName()));
+    return run(command, marker, configuration.environment(), (out, mark) -> {
       long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (!Files.readString(out, StandardCharsets.UTF_8).contains(line)) {
         if (System.nanoTime() > giveUp) {

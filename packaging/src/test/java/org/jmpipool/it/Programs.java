@@ -2,6 +2,7 @@ package org.jmpipool.it;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,6 +14,9 @@ import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.PoolApplication;
 import org.jmpipool.TaskContext;
+import org.jmpipool.internal.transport.MpiBinding;
+import org.jmpipool.internal.transport.MpiBindings;
+import org.jmpipool.internal.transport.NativeMemory;
 
 /** Small programs the integration tests launch, one behaviour each. */
 final class Programs {
@@ -111,6 +115,86 @@ final class Programs {
     }
   }
 
+  /**
+   * The executor's and the pools' contracts on spawned workers, then a worker that dies: run with
+   * plain java of a configuration. An MPI that cannot spawn says so in one line.
+   */
+  public static final class SpawnedContracts {
+    public static void main(String[] args) throws Exception {
+      MpiPoolExecutor pool;
+      try {
+        pool = Jmpipool.builder().backend(org.jmpipool.Backend.SPAWN).workers(2).build();
+      } catch (org.jmpipool.PoolStartException e) {
+        System.out.println("cannot spawn: " + e.getMessage());
+        return;
+      }
+      List<Contract.Named> checks = new ArrayList<>(Contract.checks(pool, true));
+      checks.addAll(PoolContract.checks(() -> Jmpipool.builder().backend(org.jmpipool.Backend.SPAWN)));
+      checks.add(new Contract.Named("a-worker-that-dies-breaks-the-pool", () -> {
+        try (MpiPoolExecutor dying = Jmpipool.spawn(2)) {
+          CompletableFuture<Integer> halts = dying.submit(() -> {
+            Thread.sleep(200);
+            Runtime.getRuntime().halt(5);
+            return 0;
+          });
+          try {
+            halts.get(20, TimeUnit.SECONDS);
+            throw new AssertionError("no failure");
+          } catch (java.util.concurrent.ExecutionException e) {
+            Contract.expect(e.getCause() instanceof org.jmpipool.BrokenPoolException, "broken: " + e.getCause());
+          }
+        }
+      }));
+      Contract.runAll(checks);
+    }
+  }
+
+  /**
+   * Loads the MPI library of a JVM without the launcher, says its family and version, then, as
+   * a job of one rank, sends itself messages of several lengths and tags (eager and rendezvous
+   * sizes) and checks what the probes report: source, length, and the bytes.
+   */
+  public static final class BindingProbe {
+    public static void main(String[] args) {
+      MpiBinding mpi = MpiBindings.foreign(MpiBindings.pinnedLibrary());
+      System.out.println("family " + mpi.family().optionName() + ": " + mpi.libraryVersion().lines().findFirst().orElse(""));
+      System.out.println("thread level " + mpi.initThreadMultiple());
+      MpiBinding.Comm world = mpi.dup(mpi.world());
+      System.out.println("rank " + mpi.rank(world) + " of " + mpi.size(world) + " on " + mpi.processorName());
+      int checked = 0;
+      for (int length : new int[] {0, 5, 70_000, 3 << 20}) {
+        int tag = 100 + checked;
+        ByteBuffer out = NativeMemory.allocate(Math.max(length, 1));
+        for (int i = 0; i < length; i++) {
+          out.put(i, (byte) (i * 31 + tag));
+        }
+        MpiBinding.Request sent = mpi.isend(out, length, 0, tag, world);
+        MpiBinding.Matched message = null;
+        while (message == null) {
+          message = mpi.improbe(mpi.anySource(), tag, world);
+        }
+        ByteBuffer in = NativeMemory.allocate(Math.max(length, 1));
+        message.receive(in);
+        while (!sent.test()) {
+          Thread.onSpinWait();
+        }
+        boolean same = message.source() == 0 && message.length() == length;
+        for (int i = 0; same && i < length; i++) {
+          same = in.get(i) == out.get(i);
+        }
+        if (!same) {
+          System.out.println("WRONG status or bytes for length " + length + ": source " + message.source() + ", length "
+              + message.length());
+          System.exit(1);
+        }
+        checked++;
+      }
+      mpi.free(world);
+      mpi.finalizeMpi();
+      System.out.println("statuses right for " + checked + " messages");
+    }
+  }
+
   /** A main that returns a value, which java refuses as an entry point. */
   public static final class IntMain {
     public static int main(String[] args) {
@@ -171,7 +255,8 @@ final class Programs {
         try {
           future.get();
         } catch (java.util.concurrent.CancellationException e) {
-          System.out.println("cancelled: " + e.getMessage());
+          // From Java 19 on (JDK-8297393), get() throws a new CancellationException whose cause is the future's.
+          System.out.println("cancelled: " + (e.getCause() != null ? e.getCause() : e).getMessage());
           System.out.flush();
           throw e;
         }

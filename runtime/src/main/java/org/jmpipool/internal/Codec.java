@@ -29,6 +29,18 @@ import org.jmpipool.TaskSerializationException;
  */
 final class Codec {
 
+  /** Kryo's own switch for its use of {@code sun.misc.Unsafe}: only {@code false} turns it off. */
+  static final String KRYO_UNSAFE_PROPERTY = "kryo.unsafe";
+
+  static {
+    // Java 24+ prints a warning for sun.misc.Unsafe's memory access unless the JVM allows it:
+    // an embedding JVM that did not say so gets Kryo's reflective field access instead. Kryo reads
+    // this when its Util class loads, which the first Kryo instance (below) does.
+    if (Runtime.version().feature() >= 24 && System.getProperty(KRYO_UNSAFE_PROPERTY) == null) {
+      System.setProperty(KRYO_UNSAFE_PROPERTY, "false");
+    }
+  }
+
   /** An output buffer grown beyond this by a large object is not kept for reuse. */
   private static final int MAX_RETAINED_BUFFER = 4 << 20;
   private static final byte[] EMPTY = new byte[0];
@@ -60,10 +72,26 @@ final class Codec {
 
   /**
    * Kryo's output: a heap buffer that grows up to {@link Payload#PART_BYTES}, then hands each
-   * full buffer to native parts instead of growing further.
+   * full buffer to native parts instead of growing further. A large byte array Kryo writes
+   * ({@code byte[]}, and every serializer that writes bytes in bulk) is not copied into the
+   * buffer: it is borrowed, by reference, and copied once, straight into the native memory the
+   * payload travels in, when the encoding's size is known. The borrowed arrays are the caller's
+   * until the encoding returns.
    */
   private static final class StreamingOutput extends Output {
+    /** Byte arrays at least this large are borrowed rather than copied into the buffer. */
+    private static final int BORROW_BYTES = 16 * 1024;
     private final NativeParts parts;
+    /** Borrowed arrays, in order, each at the buffer position where its bytes belong. */
+    private final List<Borrowed> borrowed = new ArrayList<>();
+    private long borrowedBytes;
+
+    private record Borrowed(int at, byte[] bytes, int offset, int count) {
+    }
+
+    /** Where an encoding was: rewinding to it drops what was written after, borrowed arrays included. */
+    record Mark(int position, int borrowed) {
+    }
 
     StreamingOutput() {
       this(new NativeParts());
@@ -75,11 +103,49 @@ final class Codec {
       setOutputStream(parts);
     }
 
+    @Override
+    public void writeBytes(byte[] bytes, int offset, int count) {
+      if (count < BORROW_BYTES) {
+        super.writeBytes(bytes, offset, count);
+        return;
+      }
+      if (streamed()) {
+        streamOut();
+        parts.write(bytes, offset, count);
+        total += count;
+        return;
+      }
+      borrowed.add(new Borrowed(position, bytes, offset, count));
+      borrowedBytes += count;
+      if (position + borrowedBytes > maxCapacity) {
+        streamOut();
+      }
+    }
+
     /** Kryo calls this when the buffer is full: it streams only once the buffer cannot grow. */
     @Override
     public void flush() {
       if (capacity == maxCapacity) {
-        super.flush();
+        streamOut();
+      }
+    }
+
+    @Override
+    public void reset() {
+      super.reset();
+      borrowed.clear();
+      borrowedBytes = 0;
+    }
+
+    Mark mark() {
+      return new Mark(position, borrowed.size());
+    }
+
+    /** Drops what was written after a mark (an element that failed), when it is still in the buffer. */
+    void rewind(Mark mark) {
+      setPosition(mark.position());
+      for (int i = borrowed.size() - 1; i >= mark.borrowed(); i--) {
+        borrowedBytes -= borrowed.remove(i).count();
       }
     }
 
@@ -88,9 +154,39 @@ final class Codec {
       return total > 0;
     }
 
+    /** The length of an encoding that did not stream: the buffer's bytes and the borrowed arrays. */
+    long length() {
+      return position + borrowedBytes;
+    }
+
+    /** Moves the buffer's bytes and the borrowed arrays, in order, to the native parts. */
+    private void streamOut() {
+      int from = 0;
+      for (Borrowed array : borrowed) {
+        parts.write(buffer, from, array.at() - from);
+        parts.write(array.bytes(), array.offset(), array.count());
+        from = array.at();
+      }
+      parts.write(buffer, from, position - from);
+      total += position + borrowedBytes;
+      position = 0;
+      borrowed.clear();
+      borrowedBytes = 0;
+    }
+
+    /** Copies an encoding that did not stream, in order, to a buffer, from its position. */
+    void gatherInto(ByteBuffer target) {
+      int from = 0;
+      for (Borrowed array : borrowed) {
+        target.put(buffer, from, array.at() - from).put(array.bytes(), array.offset(), array.count());
+        from = array.at();
+      }
+      target.put(buffer, from, position - from);
+    }
+
     /** Moves the rest of the encoding to the native parts and returns them. */
     Payload.Parts takeParts() {
-      super.flush();
+      streamOut();
       return parts.take();
     }
 
@@ -190,9 +286,7 @@ final class Codec {
     try {
       session.resetOutput();
       writer.write(session.kryo, session.output);
-      Payload payload = session.output.streamed()
-          ? session.output.takeParts()
-          : Wire.payloadOf(session.output.getBuffer(), session.output.position());
+      Payload payload = session.output.streamed() ? session.output.takeParts() : gathered(session.output);
       release(session);
       return payload;
     } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
@@ -215,13 +309,33 @@ final class Codec {
         throw new TaskSerializationException("cannot serialize the " + what + " (" + className(subject)
             + "): it encodes to more than " + (Payload.PART_BYTES >> 20) + " MiB, the most it may", null);
       }
-      byte[] bytes = Arrays.copyOf(session.output.getBuffer(), session.output.position());
+      ByteBuffer bytes = ByteBuffer.allocate((int) session.output.length());
+      session.output.gatherInto(bytes);
       release(session);
-      return bytes;
+      return bytes.array();
     } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
       session.output.discardParts();
       throw failedEncoding(what, subject, e);
     }
+  }
+
+  /**
+   * The payload of an encoding that did not stream: on the heap when small; when large, in a
+   * pooled direct buffer with the frame header's room in front, to travel as a message of its
+   * own, the borrowed arrays copied straight into it.
+   */
+  private static Payload gathered(StreamingOutput output) {
+    int length = (int) output.length();
+    if (length < Wire.LARGE_PAYLOAD) {
+      ByteBuffer bytes = ByteBuffer.allocate(length);
+      output.gatherInto(bytes);
+      return Payload.of(bytes.array());
+    }
+    ByteBuffer framed = DirectBuffers.acquire(Wire.HEADER_BYTES + length);
+    framed.position(Wire.HEADER_BYTES);
+    output.gatherInto(framed);
+    framed.flip().position(Wire.HEADER_BYTES);
+    return new Payload.Parts(List.of(framed), true);
   }
 
   private static TaskSerializationException failedEncoding(String what, Object subject, Throwable e) {
@@ -372,6 +486,7 @@ final class Codec {
    */
   static int writeList(JdkAwareKryo kryo, Output output, List<?> values, StringBuilder failure) {
     long streamedBefore = streamed(output);
+    StreamingOutput rewindable = (StreamingOutput) output;
     int countPosition = output.position();
     output.writeInt(values.size());
     Class<?> common = commonClass(values);
@@ -379,7 +494,7 @@ final class Codec {
     Registration registration = common == null ? null : kryo.writeClass(output, common);
     int written = 0;
     for (Object value : values) {
-      int before = output.position();
+      StreamingOutput.Mark before = rewindable.mark();
       try {
         if (registration != null) {
           kryo.writeObject(output, value, registration.getSerializer());
@@ -392,7 +507,7 @@ final class Codec {
         if (streamed(output) != streamedBefore) {
           throw new TaskSerializationException(why, e);
         }
-        output.setPosition(before);
+        rewindable.rewind(before);
         failure.append(why);
         break;
       }

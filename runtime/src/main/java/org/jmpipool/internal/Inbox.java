@@ -8,10 +8,11 @@ import java.util.Map;
 import org.jmpipool.internal.transport.Transport;
 
 /**
- * The messages arriving at a rank on one channel, turned into frames: the frames of each batch,
- * and frames whose payload comes in parts ({@link Wire#PARTED}), whose parts are received
- * straight into native buffers, per sender, and handed over whole. Used by the communication
- * thread only.
+ * The messages arriving at a rank on one channel, turned into frames: the frames of each batch;
+ * a large payload, which travels alone, received straight into a native buffer its frame's
+ * payload then owns, to be decoded where it landed; and frames whose payload comes in parts
+ * ({@link Wire#PARTED}), whose parts are received straight into native buffers, per sender, and
+ * handed over whole. Used by the communication thread only.
  */
 final class Inbox implements Transport.MessageHandler {
 
@@ -20,6 +21,8 @@ final class Inbox implements Transport.MessageHandler {
   private final Wire.FrameHandler frames;
   /** The frames whose parts are arriving, by sender: a sender sends nothing else meanwhile. */
   private final Map<Integer, Assembly> assembling = new HashMap<>();
+  /** The buffer given for a large message being received, which becomes its payload's. */
+  private ByteBuffer owned;
 
   Inbox(Transport transport, int channel, Wire.FrameHandler frames) {
     this.transport = transport;
@@ -39,14 +42,32 @@ final class Inbox implements Transport.MessageHandler {
   @Override
   public ByteBuffer destinationFor(int source, int length) {
     Assembly assembly = assembling.get(source);
-    return assembly == null ? null : assembly.destination(length);
+    if (assembly != null) {
+      return assembly.destination(length);
+    }
+    owned = null;
+    if (length >= Wire.HEADER_BYTES + Wire.LARGE_PAYLOAD) {
+      try {
+        owned = DirectBuffers.acquire(length);
+      } catch (OutOfMemoryError e) {
+        // The transport's own buffer takes it; the payload is then copied where it is kept.
+      }
+    }
+    return owned;
   }
 
   @Override
   public void onMessage(int source, ByteBuffer message) {
     Assembly assembly = assembling.get(source);
     if (assembly == null) {
-      Wire.readFrames(source, message, frames, this::expectParts);
+      if (message != owned) {
+        Wire.readFrames(source, message, frames, this::expectParts);
+      } else if (!Wire.readOwnedFrame(source, message, frames)) {
+        // A large batch of small frames: they are read as views, and the buffer goes back.
+        Wire.readFrames(source, message, frames, this::expectParts);
+        DirectBuffers.release(message);
+      }
+      owned = null;
       return;
     }
     if (assembly.received(message)) {

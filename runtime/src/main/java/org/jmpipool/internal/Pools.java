@@ -121,7 +121,12 @@ public final class Pools {
     }
     Duration timeout = settings.startTimeout();
     long deadline = System.nanoTime() + timeout.toNanos();
-    WorkerCommand command = WorkerCommand.of(settings);
+    WorkerCommand command;
+    try {
+      command = WorkerCommand.of(settings);
+    } catch (TransportException e) {
+      throw new PoolStartException("cannot start " + settings.workers() + " spawned workers: " + e.getMessage(), e);
+    }
     command.check(timeout.toNanos());
     CommunicationThread thread = new CommunicationThread("jmpipool-spawned-pool", () -> MpiTransport.spawn(
         command.executable(), command.arguments(), settings.workers(), command.workingDirectory().toString(),

@@ -31,8 +31,10 @@ public final class RankJvm {
         "--add-opens", "java.base/java.util.concurrent=ALL-UNNAMED",
         "--enable-native-access=ALL-UNNAMED"));
     if (javaFeatureVersion >= 23) {
-      // Kryo uses sun.misc.Unsafe, which Java 23+ warns about on every rank; older JVMs reject the option.
+      // Kryo's fastest field access uses sun.misc.Unsafe, which Java 24+ warns about unless allowed
+      // (older JVMs reject the option); Codec turns it off elsewhere unless told it is allowed.
       options.add("--sun-misc-unsafe-memory-access=allow");
+      options.add("-D" + Codec.KRYO_UNSAFE_PROPERTY + "=true");
     }
     if (userOptions.stream().noneMatch(option -> option.matches("-XX:\\+Use\\w*GC"))) {
       // Ranks usually outnumber cores: a collector without helper threads, and the smallest footprint.

@@ -1,6 +1,8 @@
 package org.jmpipool.internal;
 
+import org.jmpipool.internal.transport.MpiBindings;
 import org.jmpipool.internal.transport.MpiTransport;
+import org.jmpipool.internal.transport.TransportException;
 
 /**
  * The main class of a worker started by a spawning master ({@code Jmpipool.spawn}). It serves
@@ -35,9 +37,12 @@ public final class SpawnedWorker {
 
   private static void check() {
     try {
-      Class.forName("mpi.MPI");
+      MpiBindings.check();
     } catch (ClassNotFoundException | LinkageError e) {
       System.err.println("jmpipool: the worker JVM cannot load Open MPI's Java bindings: " + e);
+      System.exit(Bootstrap.EXIT_UNUSABLE);
+    } catch (ReflectiveOperationException | TransportException e) {
+      System.err.println("jmpipool: the worker JVM cannot use MPI: " + e.getMessage());
       System.exit(Bootstrap.EXIT_UNUSABLE);
     }
     System.out.println(READY);

@@ -1,7 +1,6 @@
 package org.jmpipool.internal;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -105,6 +104,23 @@ final class Wire {
   }
 
   /**
+   * Hands over the one frame a message holds (a large payload travels alone) with the message
+   * itself as its payload, which the handler then owns and releases.
+   *
+   * @param message a buffer from {@link DirectBuffers}, from position 0 to the message's length
+   * @return whether the message held exactly one frame; if not, nothing was handed over
+   */
+  static boolean readOwnedFrame(int source, ByteBuffer message, FrameHandler handler) {
+    int length = message.limit() - HEADER_BYTES;
+    if (length < 0 || message.getInt(HEADER_BYTES - 4) != length) {
+      return false;
+    }
+    handler.onFrame(source, message.get(0), message.get(1), message.getLong(2), message.getLong(10),
+        new Payload.Parts(List.of(message.position(HEADER_BYTES)), false));
+    return true;
+  }
+
+  /**
    * Hands every frame of a message to the handler, or, for a frame whose payload follows in
    * parts, to {@code parted}.
    *
@@ -130,24 +146,5 @@ final class Wire {
       handler.onFrame(source, type, flags, id, aux, Payload.view(message, length));
       message.position(payloadEnd);
     }
-  }
-
-  /**
-   * Makes the payload of a frame from encoded bytes: on the heap when small; when large, in a
-   * pooled direct buffer with the frame header's room in front, to travel as a message of its own.
-   *
-   * @param bytes the encoded bytes
-   * @param length how many of them
-   * @return the payload
-   */
-  static Payload payloadOf(byte[] bytes, int length) {
-    if (length < LARGE_PAYLOAD) {
-      return Payload.of(Arrays.copyOf(bytes, length));
-    }
-    ByteBuffer framed = DirectBuffers.acquire(HEADER_BYTES + length);
-    framed.position(HEADER_BYTES);
-    framed.put(bytes, 0, length);
-    framed.flip().position(HEADER_BYTES);
-    return new Payload.Parts(List.of(framed), true);
   }
 }

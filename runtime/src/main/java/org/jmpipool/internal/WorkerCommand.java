@@ -14,6 +14,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.jmpipool.PoolStartException;
+import org.jmpipool.internal.transport.MpiBindings;
+import org.jmpipool.internal.transport.TransportException;
 
 /**
  * The command that starts a spawned worker: this JVM's Java, the runtime's rank options, the
@@ -27,6 +29,7 @@ final class WorkerCommand {
       "--add-reads=", "--add-modules=", "--enable-native-access=", "--enable-preview", "-ea", "-da", "-esa",
       "-dsa", "-enableassertions", "-disableassertions", "-enablesystemassertions", "-disablesystemassertions");
   private static final Set<List<String>> CHECKED = ConcurrentHashMap.newKeySet();
+  private static final String UCX_SIGNALS = "UCX_ERROR_SIGNALS";
 
   private final List<String> environment;
   private final List<String> jvm;
@@ -38,7 +41,16 @@ final class WorkerCommand {
     this.workingDirectory = workingDirectory;
   }
 
+  /**
+   * Makes the command of a pool's workers.
+   *
+   * @throws TransportException when this JVM's transport cannot be used (the ffm transport before
+   *     Java 22, or no MPI library found)
+   */
   static WorkerCommand of(SpawnSettings settings) {
+    if (MpiBindings.chosen() == MpiBindings.Kind.FFM) {
+      MpiBindings.pinnedLibrary();
+    }
     List<String> jvm = new ArrayList<>();
     jvm.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     jvm.addAll(RankJvm.runtimeOptions(Runtime.version().feature(), settings.jvmOptions()));
@@ -54,6 +66,11 @@ final class WorkerCommand {
     jvm.add(RankJvm.SPAWNED_WORKER_MAIN);
     List<String> environment = new ArrayList<>();
     settings.environment().forEach((name, value) -> environment.add(name + "=" + value));
+    if (!settings.environment().containsKey(UCX_SIGNALS) && System.getenv(UCX_SIGNALS) == null) {
+      // UCX would handle SIGSEGV, which the JVM uses itself; a worker on the Java bindings cannot
+      // unset it, since the library loads with them.
+      environment.add(UCX_SIGNALS + "=");
+    }
     return new WorkerCommand(environment, jvm, settings.workingDirectory());
   }
 

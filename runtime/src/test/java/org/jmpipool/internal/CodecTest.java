@@ -244,6 +244,42 @@ class CodecTest {
     assertTrue(failure.getMessage().contains("element 2"), failure.getMessage());
   }
 
+  /**
+   * Large byte arrays are borrowed by the encoder, not copied into its buffer: an element that
+   * fails after them (inside its own borrowed array) keeps those before it and drops its own.
+   */
+  @Test
+  void borrowedArraysOfAFailingElementAreDroppedAndThoseBeforeItKept() {
+    byte[] first = new byte[100_000];
+    byte[] second = new byte[50_000];
+    first[99_999] = 1;
+    second[0] = 2;
+    List<Object> values = new ArrayList<>(List.of(first, second, new FailsAfterBytes()));
+    StringBuilder failure = new StringBuilder();
+    Payload payload = codec.encode("map results", values,
+        (kryo, output) -> assertEquals(2, Codec.writeList(kryo, output, values, failure)));
+    assertTrue(failure.toString().startsWith("cannot serialize element 2"), failure.toString());
+    List<Object> back = codec.decode("map results", payload, (kryo, input) -> Codec.readList(kryo, input,
+        new RuntimeException[1]));
+    payload.release();
+    assertEquals(2, back.size());
+    assertArrayEquals(first, (byte[]) back.get(0));
+    assertArrayEquals(second, (byte[]) back.get(1));
+  }
+
+  /** Writes a large array (borrowed), then fails. */
+  static final class FailsAfterBytes implements com.esotericsoftware.kryo.kryo5.KryoSerializable {
+    @Override
+    public void write(com.esotericsoftware.kryo.kryo5.Kryo kryo, com.esotericsoftware.kryo.kryo5.io.Output output) {
+      output.writeBytes(new byte[40_000]);
+      throw new IllegalStateException("fails after its bytes");
+    }
+
+    @Override
+    public void read(com.esotericsoftware.kryo.kryo5.Kryo kryo, com.esotericsoftware.kryo.kryo5.io.Input input) {
+    }
+  }
+
   @Test
   void aLostPayloadFailsItsDecodingWithTheReason() {
     TaskSerializationException failure = assertThrows(TaskSerializationException.class,

@@ -84,7 +84,10 @@ class WireTest {
     large[199_999] = 7;
     outbox.append(Wire.TASK, (byte) 2, 10, 0, Payload.of(new byte[] {1, 2, 3}));
     outbox.append(Wire.CANCEL, (byte) 1, 11, 5);
-    outbox.append(Wire.TASK, (byte) 0, 12, 0, Wire.payloadOf(large, large.length));
+    ByteBuffer framed = DirectBuffers.acquire(Wire.HEADER_BYTES + large.length);
+    framed.position(Wire.HEADER_BYTES);
+    framed.put(large).flip().position(Wire.HEADER_BYTES);
+    outbox.append(Wire.TASK, (byte) 0, 12, 0, new Payload.Parts(List.of(framed), true));
     outbox.append(Wire.STOP, (byte) 0, 0, 0);
     RecordingTransport transport = new RecordingTransport();
     assertEquals(true, outbox.flush(transport));

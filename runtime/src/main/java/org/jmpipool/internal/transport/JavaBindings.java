@@ -29,6 +29,11 @@ final class JavaBindings implements MpiBinding {
   }
 
   @Override
+  public MpiInstallation.Family family() {
+    return MpiInstallation.Family.OPEN_MPI;
+  }
+
+  @Override
   public String libraryVersion() {
     return MPI.getLibVersion().strip();
   }

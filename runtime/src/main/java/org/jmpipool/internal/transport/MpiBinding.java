@@ -48,6 +48,9 @@ public interface MpiBinding {
   /** Names the binding and library in messages, such as {@code "Open MPI 4.1.4 through its Java bindings"}. */
   String description();
 
+  /** Returns the family of the MPI library, for messages and for what each family can do. */
+  MpiInstallation.Family family();
+
   /** Returns the library's own version string ({@code MPI_Get_library_version}); callable before init. */
   String libraryVersion();
 

@@ -80,22 +80,41 @@ public final class MpiBindings {
    * @throws TransportException when it cannot be had, in one line saying why
    */
   static MpiBinding load() {
+    return chosen() == Kind.BINDINGS ? new JavaBindings() : foreign(pinnedLibrary());
+  }
+
+  /**
+   * Checks, without initializing MPI, that this JVM can reach MPI by its transport: what a
+   * spawned worker's {@code --check} verifies before MPI is asked to start any.
+   *
+   * @throws TransportException or {@link LinkageError}, saying what is missing
+   */
+  public static void check() throws ReflectiveOperationException {
     if (chosen() == Kind.BINDINGS) {
-      return new JavaBindings();
+      Class.forName("mpi.MPI");
+    } else {
+      foreign(pinnedLibrary());
     }
+  }
+
+  /**
+   * Returns the library the ffm transport loads in this JVM: {@code jmpipool.libmpi}, else the
+   * one found, which is then pinned there: spawned workers get this JVM's {@code jmpipool.*}
+   * properties, so they load the same library without looking.
+   */
+  public static synchronized Path pinnedLibrary() {
     String named = System.getProperty(MpiInstallation.LIBRARY_PROPERTY);
-    if (named != null && !named.isBlank()) {
-      return foreign(Path.of(named));
+    if (named == null || named.isBlank()) {
+      named = ((ForeignLibrary) discover(new MpiInstallation(System.getenv()))).file().toString();
+      System.setProperty(MpiInstallation.LIBRARY_PROPERTY, named);
     }
-    MpiBinding binding = discover(new MpiInstallation(System.getenv()));
-    // Spawned workers get jmpipool.* properties: they load the same library without looking.
-    System.setProperty(MpiInstallation.LIBRARY_PROPERTY, ((ForeignLibrary) binding).file().toString());
-    return binding;
+    return Path.of(named);
   }
 
   /**
    * Finds and loads the MPI library a JVM without the launcher uses: next to the {@code mpiexec}
-   * on PATH, else elsewhere ({@link MpiInstallation#libraryCandidates}); the first that loads.
+   * on PATH, else elsewhere ({@link MpiInstallation#libraryCandidates}); the first that loads and
+   * is of that {@code mpiexec}'s family (an unversioned libmpi.so may be the other family's).
    */
   private static MpiBinding discover(MpiInstallation installation) {
     MpiInstallation.LaunchProgram program = installation.launchProgram(null).orElse(null);
@@ -104,7 +123,11 @@ public final class MpiBindings {
     List<String> refusals = new ArrayList<>();
     for (Path candidate : candidates) {
       try {
-        return foreign(candidate);
+        MpiBinding binding = foreign(candidate);
+        if (family == null || binding.family() == family || candidates.size() == 1) {
+          return binding;
+        }
+        refusals.add(candidate + " is " + binding.family().title() + "'s, and mpiexec " + family.title() + "'s");
       } catch (TransportException e) {
         refusals.add(e.getMessage());
       }
@@ -144,9 +167,6 @@ public final class MpiBindings {
 
     /** Returns the library's file. */
     Path file();
-
-    /** Returns the family whose ABI the library has. */
-    MpiInstallation.Family family();
   }
 
   /** Returns the system properties that make a rank use a transport (and, for ffm, a library). */

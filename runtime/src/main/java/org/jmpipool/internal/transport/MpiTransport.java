@@ -107,6 +107,13 @@ public final class MpiTransport implements Transport {
       // Workers usually outnumber cores here, and each JVM runs several threads: no pinning.
       children = mpi.spawn(command, arguments, workers,
           Map.of("wdir", workingDirectory, "map_by", "slot:OVERSUBSCRIBE", "bind_to", "none"));
+    } catch (TransportException e) {
+      if (mpi.family() == MpiInstallation.Family.MPICH) {
+        throw new TransportException(e.getMessage() + "; some builds of the MPICH family cannot spawn processes at all"
+            + " (Debian's MPICH 4.0 with its ch4:ucx device among them): with MPICH, use a launched job"
+            + " (bin/jmpipool --mpi mpich), or Open MPI for spawned pools", e);
+      }
+      throw e;
     } finally {
       MpiProcess.unlockSpawning();
     }

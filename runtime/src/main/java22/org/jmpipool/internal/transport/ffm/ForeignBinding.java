@@ -586,13 +586,23 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
     }
   }
 
-  /** MPI's words for an error code, when it can give them. */
+  /**
+   * MPI's words for an error code, in one line: MPICH gives a stack of lines, whose first says
+   * the class of error and whose last what went wrong.
+   */
   private String errorText(int code) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment text = arena.allocate(ERROR_STRING_BYTES);
       MemorySegment length = arena.allocate(JAVA_INT);
       if ((int) errorString.invokeExact(code, text, length) == SUCCESS) {
-        return text.getString(0) + " (MPI error " + code + ")";
+        List<String> lines = text.getString(0).lines().map(String::strip).filter(line -> !line.isEmpty()).toList();
+        if (lines.isEmpty()) {
+          return "MPI error " + code;
+        }
+        String first = lines.get(0).replaceFirst(",? *error stack:$", "");
+        String last = lines.get(lines.size() - 1);
+        String cause = lines.size() > 1 ? ": " + last.substring(last.indexOf("): ") < 0 ? 0 : last.indexOf("): ") + 3) : "";
+        return first + cause + " (MPI error " + code + ")";
       }
     } catch (Throwable e) {
       // The code alone, then.
