@@ -102,6 +102,9 @@ final class CommunicationThread extends Thread {
           work += hosted.agent().doWork();
           expecting = IdleStrategy.mostUrgent(expecting, hosted.agent().expecting());
         }
+        if (work == 0) {
+          DirectBuffers.trimIdle();
+        }
         idle.idle(work, expecting);
       }
       transport.finish();

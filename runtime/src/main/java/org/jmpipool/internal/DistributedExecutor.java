@@ -11,8 +11,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,6 +42,17 @@ import org.slf4j.LoggerFactory;
 final class DistributedExecutor implements MpiPoolExecutor {
 
   private static final Logger LOG = LoggerFactory.getLogger(DistributedExecutor.class);
+  /**
+   * Decode large results, for every pool of the process. As many threads as there are results
+   * being decoded: a dependent stage of one future that blocks on another must not keep that one
+   * from being decoded.
+   */
+  private static final ExecutorService RESULT_DECODERS = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
+      5, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+        Thread thread = new Thread(runnable, "jmpipool-decoder");
+        thread.setDaemon(true);
+        return thread;
+      });
   /** How long shutdownNow() waits for the workers to give back their unstarted tasks. */
   private static final long CANCEL_ALL_WAIT_MILLIS = 2_000;
 
@@ -49,6 +63,11 @@ final class DistributedExecutor implements MpiPoolExecutor {
   /** Held shared to submit, exclusively to shut down: no task slips in after shutdown. */
   private final ReentrantReadWriteLock submitLock = new ReentrantReadWriteLock();
   private final CountDownLatch terminated = new CountDownLatch(1);
+  /**
+   * What terminating waits for: one for the pool's end, one per large result being decoded aside,
+   * so that every future is complete once the executor is terminated.
+   */
+  private final AtomicInteger holdingTermination = new AtomicInteger(1);
   /** Seeds the random generators of tasks that are not part of a map with their own seed. */
   private final long seed;
   /** Counts submitted tasks: a task's index seeds its random generator. */
@@ -67,11 +86,37 @@ final class DistributedExecutor implements MpiPoolExecutor {
     this.codec = codec;
     this.direct = direct;
     this.seed = seed;
-    ended.whenComplete((ignored, failure) -> terminated.countDown());
+    ended.whenComplete((ignored, failure) -> releaseTermination());
   }
 
   MasterAgent agent() {
     return agent;
+  }
+
+  /**
+   * Runs the decoding of a large result on a decoder thread, off the communication thread;
+   * communication thread only. The pool terminates once it has run.
+   */
+  void decodeAside(Runnable decoding) {
+    holdingTermination.incrementAndGet();
+    Runnable counted = () -> {
+      try {
+        decoding.run();
+      } finally {
+        releaseTermination();
+      }
+    };
+    try {
+      RESULT_DECODERS.execute(counted);
+    } catch (RejectedExecutionException | OutOfMemoryError noThread) {
+      counted.run();
+    }
+  }
+
+  private void releaseTermination() {
+    if (holdingTermination.decrementAndGet() == 0) {
+      terminated.countDown();
+    }
   }
 
   Codec codec() {

@@ -7,9 +7,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A future of the pool, and of every stage that depends on one. Results complete futures on the
- * communication thread, so non-async dependent stages run there; a stage that waited there for
- * another result of the pool would wait forever, since only that thread can deliver it. Such a
- * wait fails at once instead.
+ * communication thread (large ones on a decoder thread), so non-async dependent stages run there;
+ * a stage that waited on the communication thread for another result of the pool would wait
+ * forever, since only that thread can deliver it. Such a wait fails at once instead.
  */
 class PoolFuture<T> extends CompletableFuture<T> {
 

@@ -33,8 +33,21 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
     T decode(TaskRecord record, Payload result);
   }
 
+  /**
+   * Decodes a result and completes the future. A large result (one received in native buffers of
+   * its own) is decoded on a decoder thread: decoding takes as long as receiving it did, time in
+   * which the communication thread receives the next one.
+   */
   @Override
   public void onResult(Payload result, long executionNanos) {
+    if (result instanceof Payload.Parts) {
+      executor.decodeAside(() -> completeFrom(result));
+    } else {
+      completeFrom(result);
+    }
+  }
+
+  private void completeFrom(Payload result) {
     T value;
     try {
       value = decoder.decode(record, result);

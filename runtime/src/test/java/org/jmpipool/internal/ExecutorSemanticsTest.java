@@ -48,6 +48,51 @@ class ExecutorSemanticsTest {
     assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS), "the pool terminates");
   }
 
+  /** A result large enough to travel in native buffers of its own (see {@link Wire#LARGE_PAYLOAD}). */
+  static byte[] largeResult(int fill) {
+    return largeResult(fill, 1 << 20);
+  }
+
+  static byte[] largeResult(int fill, int length) {
+    byte[] bytes = new byte[length];
+    java.util.Arrays.fill(bytes, (byte) fill);
+    return bytes;
+  }
+
+  @Test
+  void largeResultsAreDecodedOffTheCommunicationThreadAndSmallOnesOnIt() throws Exception {
+    String largeOn = pool.submit(() -> largeResult(1)).thenApply(result -> Thread.currentThread().getName()).get();
+    boolean smallOnCommunicationThread = pool.submit(() -> 1).thenApply(result -> CommunicationThread.isCurrent()).get();
+    assertEquals("jmpipool-decoder", largeOn);
+    assertTrue(smallOnCommunicationThread);
+  }
+
+  @Test
+  void everyLargeResultIsCompleteOnceThePoolHasTerminated() throws Exception {
+    // Decoding one of these takes milliseconds, longer than the pool takes to end after the last.
+    List<CompletableFuture<byte[]>> results = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      int fill = i;
+      results.add(pool.submit(() -> largeResult(fill, 48 << 20)));
+    }
+    pool.close();
+    for (int i = 0; i < results.size(); i++) {
+      assertTrue(results.get(i).isDone(), "result " + i + " complete after close()");
+      assertEquals((byte) i, results.get(i).getNow(null)[12345], "result " + i);
+    }
+  }
+
+  @Test
+  void aStageOfOneLargeResultMayWaitForAnother() throws Exception {
+    CompletableFuture<byte[]> later = pool.submit(() -> {
+      Thread.sleep(200);
+      return largeResult(2);
+    });
+    CompletableFuture<Integer> both = pool.submit(() -> largeResult(1))
+        .thenApply(first -> first[0] + later.join()[0]);
+    assertEquals(3, both.get(10, TimeUnit.SECONDS));
+  }
+
   static Integer square(Integer x) {
     return x * x;
   }
