@@ -102,10 +102,9 @@ final class CommunicationThread extends Thread {
           work += hosted.agent().doWork();
           expecting = IdleStrategy.mostUrgent(expecting, hosted.agent().expecting());
         }
-        if (work == 0) {
+        if (idle.idle(work, expecting)) {
           DirectBuffers.trimIdle();
         }
-        idle.idle(work, expecting);
       }
       transport.finish();
       finished.complete(null);

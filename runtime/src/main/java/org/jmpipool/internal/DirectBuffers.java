@@ -14,7 +14,7 @@ import org.jmpipool.internal.transport.NativeMemory;
  * class (four per power of two, so that a 1 MiB payload and its frame header take 1.25 MiB, not
  * 2), the most recently given back first, while they are in use: a buffer not reused within
  * {@link #IDLE_NANOS} is freed by {@link #trimIdle()}, which communication threads call when
- * they have nothing to do, so a rank that stops moving large payloads gives their memory back.
+ * they have had nothing to do for a while, so a rank that stops moving large payloads gives their memory back.
  * At most {@link #MAX_KEPT_BYTES} are kept; when native memory runs out, the kept buffers are
  * freed before giving up.
  *

@@ -19,9 +19,12 @@ import org.jmpipool.TaskSerializationException;
  */
 final class TaskRunner {
 
-  /** After a task, poll this long (spinning, then yielding) before blocking: the next task is often on its way. */
+  /**
+   * After a task, poll this long before blocking, yielding between polls: the next task is often
+   * on its way, and waking a blocked thread takes longer. Never spinning without yielding: the
+   * communication thread bringing the task may need this very core.
+   */
   private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
-  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
   private static final WorkerTask STOP = new WorkerTask(-1, TaskKind.RUN, 0, null);
 
   private final Codec codec;
@@ -89,12 +92,8 @@ final class TaskRunner {
       if (task != null) {
         return task;
       }
+      Thread.yield();
       idle = System.nanoTime() - start;
-      if (idle < SPIN_NANOS) {
-        Thread.onSpinWait();
-      } else {
-        Thread.yield();
-      }
     } while (idle < POLL_NANOS);
     while (true) {
       try {
