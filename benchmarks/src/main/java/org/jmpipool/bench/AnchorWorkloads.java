@@ -16,9 +16,10 @@ import org.jmpipool.MpiPoolExecutor;
 /**
  * The anchor workloads W1-W4 of the peer benchmark (shared/bench/mpi4py_futures_bench.py), with
  * the same counts, sizes and chunk sizes, printing one line per workload in the same format.
- * Each workload runs once unmeasured first, so that the JIT has compiled the paths it measures,
- * and every rank collects its garbage before each measured workload, so that one workload's
- * garbage (W3 leaves hundreds of megabytes) is not collected inside the next one's time.
+ * The workloads first run {@link #WARM_UP_PASSES} times unmeasured, so that every rank's JIT has
+ * compiled the paths they measure (W3 runs only 300 tasks a pass, too few for one pass to do
+ * it), and every rank collects its garbage before each workload, so that one workload's garbage
+ * (W3 leaves hundreds of megabytes) is not collected inside the next one's time.
  *
  * <pre>bin/jmpipool -n 3 org.jmpipool.bench.AnchorWorkloads</pre>
  *
@@ -28,6 +29,8 @@ import org.jmpipool.MpiPoolExecutor;
 public final class AnchorWorkloads {
 
   private static final long TARGET_TASK_NANOS = 12_000_000;
+  /** Unmeasured passes over the workloads before the measured one. */
+  private static final int WARM_UP_PASSES = 3;
 
   private AnchorWorkloads() {
   }
@@ -60,7 +63,8 @@ public final class AnchorWorkloads {
     MpiPoolExecutor pool = Jmpipool.executor();
     long work = calibrateSpin();
     list(pool.map(AnchorWorkloads::ident, range(2000)));
-    for (boolean measured : new boolean[] {false, true}) {
+    for (int pass = 0; pass <= WARM_UP_PASSES; pass++) {
+      boolean measured = pass == WARM_UP_PASSES;
       if (selected.contains("W1")) {
         collectGarbage(pool);
         latency(pool, measured);
