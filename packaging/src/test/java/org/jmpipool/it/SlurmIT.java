@@ -22,11 +22,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Jobs on a real single-node SLURM cluster, started for these tests by
  * {@code src/test/slurm/single-node-cluster.sh} and stopped by the process ids it recorded. The
- * batch scripts are the templates users copy ({@code packaging/slurm}). Skipped, saying why, when
+ * batch scripts are the templates users copy ({@code packaging/slurm}). Jobs run on each MPI
+ * configuration: {@code srun} starts Open MPI's ranks through PMIx and MPICH's through PMI-2. Skipped, saying why, when
  * the cluster cannot be started (not root, packages missing), unless
  * {@code -Djmpipool.slurm.require=true} (set by the test command as root) makes that a failure.
  */
@@ -96,13 +99,15 @@ class SlurmIT {
    * Submits a template with the program and its arguments, waits for the job to end, and checks
    * that none of its JVMs is left.
    */
-  private Job sbatch(String template, List<String> sbatchOptions, String launcherOptions, long seconds,
-      String... program) throws Exception {
+  private Job sbatch(Configuration configuration, String template, List<String> sbatchOptions, String launcherOptions,
+      long seconds, String... program) throws Exception {
+    configuration.assumeAvailable();
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
-    Map<String, String> environment = new LinkedHashMap<>();
+    Map<String, String> environment = new LinkedHashMap<>(configuration.environment());
     environment.put("JMPIPOOL_HOME", Jobs.HOME.toString());
     environment.put("APP_CLASSPATH", Path.of(Jobs.TEST_CLASSES).toAbsolutePath().toString());
-    environment.put("JMPIPOOL_OPTIONS", "-J" + marker + " " + launcherOptions);
+    environment.put("JMPIPOOL_OPTIONS", "-J" + marker + " " + String.join(" ", configuration.launcherOptions())
+        + " " + launcherOptions);
     environment.put("OMPI_ALLOW_RUN_AS_ROOT", "1");
     environment.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
     List<String> command = new ArrayList<>(List.of("sbatch", "--parsable", "--chdir=" + directory,
@@ -135,20 +140,28 @@ class SlurmIT {
     }
   }
 
-  @Test
-  void aBatchJobRunsItsRanksThroughSrun() throws Exception {
-    Job job = sbatch("one-node.sbatch", List.of("--ntasks=3"), "--verbose", 120, Programs.Embedded.class.getName());
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void aBatchJobRunsItsRanksThroughSrun(Configuration configuration) throws Exception {
+    Job job = sbatch(configuration, "one-node.sbatch", List.of("--ntasks=3"), "--verbose", 120,
+        Programs.Embedded.class.getName());
     assertEquals("COMPLETED", job.state(), job.toString());
     assertEquals(0, job.exitCode(), job.toString());
-    assertTrue(job.output().contains("launcher srun (auto: inside SLURM job") && job.output().contains("srun --mpi=pmix"),
-        job.toString());
+    assertTrue(job.output().contains("launcher srun (auto: inside SLURM job")
+        && job.output().contains("srun --mpi=" + pmi(configuration)), job.toString());
     assertTrue(job.output().contains("squares [1, 4, 9, 16, 25] on 2 workers, backend MPI, rank 0 of 3"), job.toString());
+  }
+
+  /** The PMI flavour srun starts a family's ranks with. */
+  private static String pmi(Configuration configuration) {
+    return configuration == Configuration.MPICH_FFM ? "pmi2" : "pmix";
   }
 
   /** Rank and size come from MPI: 3 ranks under mpirun in an allocation of 4 tasks. */
   @Test
   void aBatchJobRunsItsRanksThroughMpirun() throws Exception {
-    Job job = sbatch("one-node.sbatch", List.of("--ntasks=4"), "--launcher mpirun -n 3 --verbose", 120,
+    Job job = sbatch(Configuration.OPEN_MPI_BINDINGS, "one-node.sbatch", List.of("--ntasks=4"),
+        "--launcher mpirun -n 3 --verbose", 120,
         Programs.Embedded.class.getName());
     assertEquals("COMPLETED", job.state(), job.toString());
     assertTrue(job.output().contains("launcher mpirun (--launcher mpirun)") && !job.output().contains("srun --mpi"),
@@ -156,9 +169,11 @@ class SlurmIT {
     assertTrue(job.output().contains("on 2 workers, backend MPI, rank 0 of 3"), job.toString());
   }
 
-  @Test
-  void aFailingProgramMakesTheJobFailWithItsExitCode() throws Exception {
-    Job job = sbatch("one-node.sbatch", List.of("--ntasks=2"), "", 120, Programs.ExitingMain.class.getName());
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void aFailingProgramMakesTheJobFailWithItsExitCode(Configuration configuration) throws Exception {
+    Job job = sbatch(configuration, "one-node.sbatch", List.of("--ntasks=2"), "", 120,
+        Programs.ExitingMain.class.getName());
     assertEquals("FAILED", job.state(), job.toString());
     assertEquals(7, job.exitCode(), job.toString());
   }
@@ -167,10 +182,11 @@ class SlurmIT {
    * At the time limit SLURM signals every task with SIGTERM, and kills them KillWait later: the
    * job ends through the signal path, with its summary, before that.
    */
-  @Test
+  @ParameterizedTest
+  @EnumSource(value = Configuration.class, names = {"OPEN_MPI_BINDINGS", "MPICH_FFM"})
   @Timeout(400)
-  void aJobAtItsTimeLimitEndsThroughTheSignalPathWithASummary() throws Exception {
-    Job job = sbatch("one-node.sbatch", List.of("--ntasks=3", "--time=1"), "", 300,
+  void aJobAtItsTimeLimitEndsThroughTheSignalPathWithASummary(Configuration configuration) throws Exception {
+    Job job = sbatch(configuration, "one-node.sbatch", List.of("--ntasks=3", "--time=1"), "", 300,
         Programs.BusyUntilSignalled.class.getName());
     assertEquals("TIMEOUT", job.state(), job.toString());
     assertTrue(job.output().contains("submitted 42 tasks"), job.toString());
@@ -182,20 +198,25 @@ class SlurmIT {
 
   @Test
   void oneRankPerNodeRunsTasksOnThreads() throws Exception {
-    Job job = sbatch("rank-per-node.sbatch", List.of("--nodes=1", "--ntasks=2", "--ntasks-per-node=2",
+    Job job = sbatch(Configuration.OPEN_MPI_BINDINGS, "rank-per-node.sbatch", List.of("--nodes=1", "--ntasks=2", "--ntasks-per-node=2",
         "--cpus-per-task=2"), "", 120, Programs.ThreadsPerRank.class.getName());
     assertEquals("COMPLETED", job.state(), job.toString());
     assertTrue(job.output().contains("1 worker rank ran 2 tasks at once on threads"), job.toString());
   }
 
-  @Test
-  void srunRunsTheRanksInsideSalloc() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void srunRunsTheRanksInsideSalloc(Configuration configuration) throws Exception {
+    configuration.assumeAvailable();
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
-    Run run = run(List.of("salloc", "--ntasks=3", Jobs.HOME.resolve("bin/jmpipool").toString(), "-J" + marker,
-        "--verbose", "-cp", Path.of(Jobs.TEST_CLASSES).toAbsolutePath().toString(), Programs.Embedded.class.getName()),
-        Map.of(), 120);
+    List<String> command = new ArrayList<>(List.of("salloc", "--ntasks=3", Jobs.HOME.resolve("bin/jmpipool").toString(),
+        "-J" + marker, "--verbose"));
+    command.addAll(configuration.launcherOptions());
+    command.addAll(List.of("-cp", Path.of(Jobs.TEST_CLASSES).toAbsolutePath().toString(),
+        Programs.Embedded.class.getName()));
+    Run run = run(command, configuration.environment(), 120);
     assertEquals(0, run.status(), run.out() + run.err());
-    assertTrue(run.err().contains("srun --mpi=pmix"), run.err());
+    assertTrue(run.err().contains("srun --mpi=" + pmi(configuration)), run.err());
     assertTrue(run.out().contains("on 2 workers, backend MPI, rank 0 of 3"), run.out() + run.err());
     assertEquals(List.of(), Jobs.waitForMarkedProcessesToEnd(marker));
   }
