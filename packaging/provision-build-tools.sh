@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs a JDK (17 or later) and Maven when missing, from the OS packages (Debian/Ubuntu, as root),
 # and finds a JDK 22 or later for the transport over the installed MPI library (java.lang.foreign):
-# $JMPIPOOL_JDK22, else the newest under /usr/lib/jvm. It is recorded for the build in
+# $JMPIPOOL_JDK22, else the newest of $JAVA_HOME, the javac on PATH and those under /usr/lib/jvm.
+# It is recorded for the build in
 # .mvn/maven.config (-Djmpipool.jdk22=...); without one, that transport is not built.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +26,11 @@ feature() {
 }
 
 jdk22=""
-for home in ${JMPIPOOL_JDK22:-} /usr/lib/jvm/*; do
+path_jdk=""
+if command -v javac >/dev/null 2>&1; then
+  path_jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+fi
+for home in ${JMPIPOOL_JDK22:-} ${JAVA_HOME:-} $path_jdk /usr/lib/jvm/*; do
   [ -d "$home" ] || continue
   version=$(feature "$home")
   if [ -n "$version" ] && [ "$version" -ge 22 ] && { [ -z "$jdk22" ] || [ "$version" -gt "$(feature "$jdk22")" ]; }; then

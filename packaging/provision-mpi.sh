@@ -1,7 +1,11 @@
 #!/bin/sh
 # Makes Open MPI and its Java bindings available to the build and to bin/jmpipool.
 #
+#   provision-mpi.sh [--without-java-bindings]
+#
 # - Installs Open MPI from the OS packages when mpirun is missing (Debian/Ubuntu, as root).
+#   With --without-java-bindings that is all: ranks on Java 22 and later call the installed
+#   library through java.lang.foreign and need no bindings.
 # - Finds the bindings jar (mpi.jar) of exactly the installed Open MPI version: an existing one
 #   ($JMPIPOOL_MPI_JAR, $MPI_HOME/lib, Open MPI's libdir, Fedora's openmpi-java), or else builds it
 #   from the OS source package of that version (Debian does not package the jar).
@@ -37,6 +41,10 @@ if ! command -v mpirun >/dev/null 2>&1 || ! command -v ompi_info >/dev/null 2>&1
 fi
 version=$(ompi_info --version 2>/dev/null | sed -n 's/^Open MPI v\([0-9][0-9.]*\).*/\1/p' | head -n 1)
 [ -n "$version" ] || fail "could not read the Open MPI version from 'ompi_info --version'"
+if [ "${1:-}" = --without-java-bindings ]; then
+  echo "provision-mpi: Open MPI $version installed (no Java bindings: the ranks call its library through java.lang.foreign)"
+  exit 0
+fi
 
 jar_in_repo="$m2_repo/org/open-mpi/mpi/$version/mpi-$version.jar"
 

@@ -5,7 +5,6 @@
 module org.jmpipool {
   requires org.slf4j;
   requires com.esotericsoftware.kryo.kryo5;
-  requires static mpi;
   requires jdk.unsupported;
   requires java.management;
 

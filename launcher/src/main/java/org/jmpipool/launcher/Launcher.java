@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
         "(Jmpipool.executor(), or PoolApplication.run), the other ranks run its tasks.", ""},
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {"0:the program returned", "1:the program threw, or the job failed",
-        "2:bad usage: unknown option or class, a class with no main", "3:missing mpirun, srun or Java bindings",
+        "2:bad usage: unknown option or class, a class with no main", "3:MPI missing or unusable: no launcher, srun or Java bindings, or an MPI library jmpipool cannot use",
         "n:the status the program passed to System.exit(n)"})
 public final class Launcher implements Callable<Integer> {
 
@@ -384,6 +384,12 @@ public final class Launcher implements Callable<Integer> {
       throw new LaunchException(LaunchException.ENVIRONMENT, "the bindings transport needs Open MPI, but "
           + program.executable() + " is " + program.family().title() + "'s: run the ranks on Java "
           + MpiBindings.FOREIGN_JAVA + "+ (the ffm transport), or use --mpi openmpi");
+    }
+    if (!MpiBindings.builtWithJavaBindings()) {
+      throw new LaunchException(LaunchException.ENVIRONMENT, "the bindings transport needs Open MPI's Java bindings,"
+          + " and this jmpipool was built without them (its build had no mpi.jar): run the ranks on Java "
+          + MpiBindings.FOREIGN_JAVA + "+ with the ffm transport (JMPIPOOL_JAVA), or run packaging/provision-mpi.sh"
+          + " and rebuild");
     }
     Path mpirun = program.executable();
     String version = installation.openMpiVersion(mpirun);

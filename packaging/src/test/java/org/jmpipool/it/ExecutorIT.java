@@ -106,8 +106,8 @@ class ExecutorIT {
 
   /**
    * A payload over 2 GiB (MPI counts are C ints, Java arrays end at 2 GiB) goes to a worker as a
-   * task's argument and comes back as its result, in parts; afterwards the native memory of the
-   * transfer is given back on every rank.
+   * task's argument and comes back as its result, in parts; afterwards, once unused for a second,
+   * the native memory of the transfer is given back on every rank.
    */
   @Test
   @Timeout(300)

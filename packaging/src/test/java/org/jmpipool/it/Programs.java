@@ -55,9 +55,12 @@ final class Programs {
 
   /**
    * Echoes a payload of {@code args[0]} MiB (byte arrays of 256 MiB) through a worker, as the
-   * task's argument and its result, then reports the native memory every rank holds.
+   * task's argument and its result, then reports the native memory every rank holds once its
+   * buffers have been unused for longer than they are kept for reuse (a second).
    */
   public static final class HugePayload {
+    private static final long UNUSED_MILLIS = 1500;
+
     public static void main(String[] args) throws Exception {
       long mebibytes = Long.parseLong(args[0]);
       byte[][] payload = new byte[(int) (mebibytes / 256)][256 << 20];
@@ -76,11 +79,12 @@ final class Programs {
       System.out.printf("echoed %d MiB intact=%b in %.1f s%n", mebibytes, intact, seconds);
       payload = null;
       echoed = null;
+      Thread.sleep(UNUSED_MILLIS);
       System.out.println("native MiB rank 0: " + nativeMebibytes());
       List<CompletableFuture<String>> workers = new ArrayList<>();
       for (int i = 0; i < pool.workers(); i++) {
         workers.add(pool.submit(() -> {
-          Thread.sleep(200);
+          Thread.sleep(UNUSED_MILLIS);
           return "native MiB rank " + TaskContext.current().rank() + ": " + nativeMebibytes();
         }));
       }

@@ -38,11 +38,11 @@ public final class SpawnedWorker {
   private static void check() {
     try {
       MpiBindings.check();
-    } catch (ClassNotFoundException | LinkageError e) {
-      System.err.println("jmpipool: the worker JVM cannot load Open MPI's Java bindings: " + e);
-      System.exit(Bootstrap.EXIT_UNUSABLE);
-    } catch (ReflectiveOperationException | TransportException e) {
+    } catch (TransportException e) {
       System.err.println("jmpipool: the worker JVM cannot use MPI: " + e.getMessage());
+      System.exit(Bootstrap.EXIT_UNUSABLE);
+    } catch (LinkageError e) {
+      System.err.println("jmpipool: the worker JVM cannot use MPI: " + e);
       System.exit(Bootstrap.EXIT_UNUSABLE);
     }
     System.out.println(READY);

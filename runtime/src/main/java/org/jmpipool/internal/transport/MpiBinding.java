@@ -6,8 +6,9 @@ import java.util.Map;
 
 /**
  * The MPI calls jmpipool makes, whatever reaches the MPI library: Open MPI's Java bindings
- * ({@link JavaBindings}), or the installed library called through {@code java.lang.foreign} on
- * Java 22 and later ({@code ffm.ForeignBinding}, in the jar's Java 22 section). {@link MpiTransport}
+ * ({@code JavaBindings}, built only when the bindings jar is at hand: {@code src/main/bindings}),
+ * or the installed library called through {@code java.lang.foreign} on Java 22 and later
+ * ({@code ffm.ForeignBinding}, in the jar's Java 22 section). {@link MpiTransport}
  * and {@link MpiProcess} are written once over it.
  *
  * <p>Handles are opaque objects of the binding. A failing call throws a {@link TransportException}

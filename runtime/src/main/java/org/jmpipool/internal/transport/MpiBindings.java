@@ -23,6 +23,7 @@ public final class MpiBindings {
   /** The first Java version with the foreign function API. */
   public static final int FOREIGN_JAVA = 22;
   private static final String FOREIGN_BINDING = "org.jmpipool.internal.transport.ffm.ForeignBinding";
+  private static final String JAVA_BINDINGS = "org.jmpipool.internal.transport.JavaBindings";
 
   /** The transports. */
   public enum Kind {
@@ -80,18 +81,48 @@ public final class MpiBindings {
    * @throws TransportException when it cannot be had, in one line saying why
    */
   static MpiBinding load() {
-    return chosen() == Kind.BINDINGS ? new JavaBindings() : foreign(pinnedLibrary());
+    return chosen() == Kind.BINDINGS ? javaBindings() : foreign(pinnedLibrary());
+  }
+
+  /** Returns whether this jmpipool was built with Open MPI's Java bindings (its build had their jar). */
+  public static boolean builtWithJavaBindings() {
+    return MpiBindings.class.getResource("JavaBindings.class") != null;
+  }
+
+  /**
+   * Returns the binding over Open MPI's Java bindings. It is compiled only when the build had
+   * the bindings jar, and, when this runtime is a named module, reads their module only once
+   * they are found: the module does not require them.
+   */
+  private static MpiBinding javaBindings() {
+    Class<?> mpi;
+    try {
+      mpi = Class.forName("mpi.MPI");
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new TransportException("Open MPI's Java bindings (mpi.jar) are not on the class path: launch with"
+          + " bin/jmpipool, which finds them, or use the ffm transport (Java " + FOREIGN_JAVA + "+)", e);
+    }
+    MpiBindings.class.getModule().addReads(mpi.getModule());
+    try {
+      return (MpiBinding) Class.forName(JAVA_BINDINGS).getDeclaredConstructor().newInstance();
+    } catch (ClassNotFoundException e) {
+      throw new TransportException("this jmpipool jar was built without Open MPI's Java bindings (its build had no"
+          + " mpi.jar): use the ffm transport (Java " + FOREIGN_JAVA + "+), or rebuild after"
+          + " packaging/provision-mpi.sh", e);
+    } catch (ReflectiveOperationException e) {
+      throw new TransportException("cannot use Open MPI's Java bindings: " + e, e);
+    }
   }
 
   /**
    * Checks, without initializing MPI, that this JVM can reach MPI by its transport: what a
    * spawned worker's {@code --check} verifies before MPI is asked to start any.
    *
-   * @throws TransportException or {@link LinkageError}, saying what is missing
+   * @throws TransportException saying what is missing
    */
-  public static void check() throws ReflectiveOperationException {
+  public static void check() {
     if (chosen() == Kind.BINDINGS) {
-      Class.forName("mpi.MPI");
+      javaBindings();
     } else {
       foreign(pinnedLibrary());
     }

@@ -14,8 +14,9 @@ import mpi.Status;
 /**
  * {@link MpiBinding} over Open MPI's Java bindings (package {@code mpi}, built with Open MPI's
  * {@code --enable-mpi-java}): the only class that uses them. They take a direct buffer's
- * address, whatever its position. Upstream Open MPI has removed
- * them from its main branch; on Java 22 and later the foreign-function binding needs none.
+ * address, whatever its position. Upstream Open MPI has removed them from its main branch; on
+ * Java 22 and later the foreign-function binding needs none. Compiled only when the build has
+ * the bindings jar (the {@code java-bindings} profile), and loaded by name ({@link MpiBindings}).
  */
 final class JavaBindings implements MpiBinding {
 
