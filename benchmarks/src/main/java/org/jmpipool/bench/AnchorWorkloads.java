@@ -29,8 +29,8 @@ import org.jmpipool.MpiPoolExecutor;
 public final class AnchorWorkloads {
 
   private static final long TARGET_TASK_NANOS = 12_000_000;
-  /** Unmeasured passes over the workloads before the measured one. */
-  private static final int WARM_UP_PASSES = 3;
+  /** Unmeasured passes over the workloads before the measured one ({@code -Djmpipool.bench.warmUps=N}). */
+  private static final int WARM_UP_PASSES = Integer.getInteger("jmpipool.bench.warmUps", 3);
 
   private AnchorWorkloads() {
   }

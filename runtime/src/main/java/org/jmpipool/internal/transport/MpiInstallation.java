@@ -3,6 +3,7 @@ package org.jmpipool.internal.transport;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -152,7 +153,7 @@ public final class MpiInstallation {
     }
     List<Path> directories = new ArrayList<>();
     if (program != null) {
-      directories.addAll(libraryDirectories(program));
+      directories.addAll(libraryDirectories(program, names));
     }
     String home = environment.get("MPI_HOME");
     if (home != null && !home.isEmpty()) {
@@ -176,8 +177,13 @@ public final class MpiInstallation {
     return List.copyOf(candidates);
   }
 
-  /** The library directories of a launch program's installation. */
-  private List<Path> libraryDirectories(LaunchProgram program) {
+  /**
+   * The library directories of a launch program's installation. For Open MPI, those of its
+   * prefix where the usual layouts put the library (plain, Fedora's, Debian's multiarch), and only
+   * when none holds one, the libdir {@code ompi_info} reports (it takes a quarter of a second to
+   * say it); for Hydra, the libdir its {@code -info} reports.
+   */
+  private List<Path> libraryDirectories(LaunchProgram program, List<String> names) {
     List<Path> directories = new ArrayList<>();
     Path real;
     try {
@@ -186,22 +192,35 @@ public final class MpiInstallation {
       real = program.executable();
     }
     Path prefix = real.getParent() == null ? null : real.getParent().getParent();
+    List<Path> conventional = new ArrayList<>();
+    if (prefix != null) {
+      conventional.add(prefix.resolve("lib"));
+      conventional.add(prefix.resolve("lib64"));
+    }
     if (program.family() == Family.OPEN_MPI) {
+      if (prefix != null) {
+        conventional.add(prefix.resolve("lib64").resolve("openmpi").resolve("lib"));
+        try (DirectoryStream<Path> multiarch = Files.newDirectoryStream(prefix.resolve("lib"), "*-linux-gnu*")) {
+          multiarch.forEach(dir -> conventional.add(dir.resolve("openmpi").resolve("lib")));
+        } catch (IOException e) {
+          // No multiarch directories: nothing to add.
+        }
+      }
+      boolean found = conventional.stream()
+          .anyMatch(dir -> names.stream().anyMatch(name -> Files.isRegularFile(dir.resolve(name))));
       Path ompiInfo = real.resolveSibling("ompi_info");
-      String libdir = Files.isExecutable(ompiInfo)
-          ? output(List.of(ompiInfo.toString(), "--path", "libdir", "--parsable")) : "";
-      libdir.lines().filter(line -> line.startsWith("path:libdir:"))
-          .forEach(line -> directories.add(Path.of(line.substring("path:libdir:".length()).strip())));
+      if (!found && Files.isExecutable(ompiInfo)) {
+        output(List.of(ompiInfo.toString(), "--path", "libdir", "--parsable")).lines()
+            .filter(line -> line.startsWith("path:libdir:"))
+            .forEach(line -> directories.add(Path.of(line.substring("path:libdir:".length()).strip())));
+      }
     } else {
       Matcher libdir = HYDRA_LIBDIR.matcher(output(List.of(real.toString(), "-info")));
       while (libdir.find()) {
         directories.add(Path.of(libdir.group(1)));
       }
     }
-    if (prefix != null) {
-      directories.add(prefix.resolve("lib"));
-      directories.add(prefix.resolve("lib64"));
-    }
+    directories.addAll(conventional);
     return directories;
   }
 

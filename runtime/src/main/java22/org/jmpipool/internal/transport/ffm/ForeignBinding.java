@@ -64,30 +64,30 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
   private final List<String> missing = new ArrayList<>();
 
-  private final MethodHandle getLibraryVersion;
-  private final MethodHandle initThread;
-  private final MethodHandle finalizeMpi;
-  private final MethodHandle commDup;
-  private final MethodHandle commFree;
-  private final MethodHandle commDisconnect;
-  private final MethodHandle commRank;
-  private final MethodHandle commSize;
-  private final MethodHandle getProcessorName;
-  private final MethodHandle commSetErrhandler;
-  private final MethodHandle commSpawn;
-  private final MethodHandle intercommMerge;
-  private final MethodHandle commGetParent;
-  private final MethodHandle isend;
-  private final MethodHandle send;
-  private final MethodHandle test;
-  private final MethodHandle improbe;
-  private final MethodHandle mrecv;
-  private final MethodHandle getCount;
-  private final MethodHandle abort;
-  private final MethodHandle infoCreate;
-  private final MethodHandle infoSet;
-  private final MethodHandle infoFree;
-  private final MethodHandle errorString;
+  private final Downcall getLibraryVersion;
+  private final Downcall initThread;
+  private final Downcall finalizeMpi;
+  private final Downcall commDup;
+  private final Downcall commFree;
+  private final Downcall commDisconnect;
+  private final Downcall commRank;
+  private final Downcall commSize;
+  private final Downcall getProcessorName;
+  private final Downcall commSetErrhandler;
+  private final Downcall commSpawn;
+  private final Downcall intercommMerge;
+  private final Downcall commGetParent;
+  private final Downcall isend;
+  private final Downcall send;
+  private final Downcall test;
+  private final Downcall improbe;
+  private final Downcall mrecv;
+  private final Downcall getCount;
+  private final Downcall abort;
+  private final Downcall infoCreate;
+  private final Downcall infoSet;
+  private final Downcall infoFree;
+  private final Downcall errorString;
 
   /** Native memory for out-parameters, one per calling thread. */
   private final class Scratch {
@@ -203,7 +203,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment text = arena.allocate(VERSION_BYTES);
       MemorySegment length = arena.allocate(JAVA_INT);
-      check("MPI_Get_library_version", (int) getLibraryVersion.invokeExact(text, length));
+      check("MPI_Get_library_version", (int) getLibraryVersion.handle().invokeExact(text, length));
       return text.getString(0).strip();
     } catch (TransportException e) {
       throw e;
@@ -216,7 +216,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   public int initThreadMultiple() {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment provided = arena.allocate(JAVA_INT);
-      check("MPI initialization", (int) initThread.invokeExact(MemorySegment.NULL, MemorySegment.NULL, 3, provided));
+      check("MPI initialization", (int) initThread.handle().invokeExact(MemorySegment.NULL, MemorySegment.NULL, 3, provided));
       return provided.get(JAVA_INT, 0);
     } catch (TransportException e) {
       throw e;
@@ -247,7 +247,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   @Override
   public void finalizeMpi() {
     try {
-      check("MPI_Finalize", (int) finalizeMpi.invokeExact());
+      check("MPI_Finalize", (int) finalizeMpi.handle().invokeExact());
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -274,7 +274,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   public Comm dup(Comm comm) {
     Scratch out = scratch.get();
     try {
-      check("MPI_Comm_dup", (int) commDup.invokeExact(handle(comm), out.handle));
+      check("MPI_Comm_dup", (int) commDup.handle().invokeExact(handle(comm), out.handle));
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -294,11 +294,11 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   }
 
   /** Calls a function that takes a communicator by reference, to set it to null. */
-  private void freeing(String name, MethodHandle function, Comm comm) {
+  private void freeing(String name, Downcall function, Comm comm) {
     Scratch out = scratch.get();
     abi.write(out.handle, handle(comm));
     try {
-      check(name, (int) function.invokeExact(out.handle));
+      check(name, (int) function.handle().invokeExact(out.handle));
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -316,10 +316,10 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
     return number("MPI_Comm_size", commSize, comm);
   }
 
-  private int number(String name, MethodHandle function, Comm comm) {
+  private int number(String name, Downcall function, Comm comm) {
     Scratch out = scratch.get();
     try {
-      check(name, (int) function.invokeExact(handle(comm), out.number));
+      check(name, (int) function.handle().invokeExact(handle(comm), out.number));
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -333,7 +333,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment name = arena.allocate(NAME_BYTES);
       MemorySegment length = arena.allocate(JAVA_INT);
-      check("MPI_Get_processor_name", (int) getProcessorName.invokeExact(name, length));
+      check("MPI_Get_processor_name", (int) getProcessorName.handle().invokeExact(name, length));
       return name.getString(0);
     } catch (TransportException e) {
       throw e;
@@ -345,7 +345,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   @Override
   public void setErrorsReturn(Comm comm) {
     try {
-      check("MPI_Comm_set_errhandler", (int) commSetErrhandler.invokeExact(handle(comm), errorsReturn));
+      check("MPI_Comm_set_errhandler", (int) commSetErrhandler.handle().invokeExact(handle(comm), errorsReturn));
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -362,17 +362,17 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
       }
       argv.setAtIndex(ADDRESS, arguments.size(), MemorySegment.NULL);
       MemorySegment infoSlot = arena.allocate(8, 8);
-      check("MPI_Info_create", (int) infoCreate.invokeExact(infoSlot));
+      check("MPI_Info_create", (int) infoCreate.handle().invokeExact(infoSlot));
       long hints = abi.read(infoSlot);
       for (Map.Entry<String, String> hint : info.entrySet()) {
-        check("MPI_Info_set", (int) infoSet.invokeExact(hints, arena.allocateFrom(hint.getKey()),
+        check("MPI_Info_set", (int) infoSet.handle().invokeExact(hints, arena.allocateFrom(hint.getKey()),
             arena.allocateFrom(hint.getValue())));
       }
       MemorySegment children = arena.allocate(8, 8);
       MemorySegment errors = arena.allocate(JAVA_INT, processes);
-      int status = (int) commSpawn.invokeExact(arena.allocateFrom(command), argv, processes, hints, 0, commSelf,
+      int status = (int) commSpawn.handle().invokeExact(arena.allocateFrom(command), argv, processes, hints, 0, commSelf,
           children, errors);
-      check("MPI_Info_free", (int) infoFree.invokeExact(infoSlot));
+      check("MPI_Info_free", (int) infoFree.handle().invokeExact(infoSlot));
       if (status != SUCCESS) {
         throw new TransportException("MPI could not start " + processes + " workers: " + errorText(status));
       }
@@ -395,7 +395,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   public Comm merge(Comm intercomm, boolean high) {
     Scratch out = scratch.get();
     try {
-      check("MPI_Intercomm_merge", (int) intercommMerge.invokeExact(handle(intercomm), high ? 1 : 0, out.handle));
+      check("MPI_Intercomm_merge", (int) intercommMerge.handle().invokeExact(handle(intercomm), high ? 1 : 0, out.handle));
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -408,7 +408,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   public Comm parent() {
     Scratch out = scratch.get();
     try {
-      check("MPI_Comm_get_parent", (int) commGetParent.invokeExact(out.handle));
+      check("MPI_Comm_get_parent", (int) commGetParent.handle().invokeExact(out.handle));
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -422,7 +422,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   public Request isend(ByteBuffer buffer, int length, int destination, int tag, Comm comm) {
     Scratch out = scratch.get();
     try {
-      check("MPI_Isend", (int) isend.invokeExact(whole(buffer), length, byteType, destination, tag,
+      check("MPI_Isend", (int) isend.handle().invokeExact(whole(buffer), length, byteType, destination, tag,
           handle(comm), out.handle));
     } catch (TransportException e) {
       throw new TransportException("sending " + length + " bytes to rank " + destination + " failed: "
@@ -446,7 +446,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
       Scratch out = scratch.get();
       abi.write(out.handle, request);
       try {
-        check("a send (MPI_Test)", (int) test.invokeExact(out.handle, out.flag, out.status));
+        check("a send (MPI_Test)", (int) test.handle().invokeExact(out.handle, out.flag, out.status));
       } catch (TransportException e) {
         throw e;
       } catch (Throwable e) {
@@ -459,7 +459,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   @Override
   public void send(ByteBuffer buffer, int length, int destination, int tag, Comm comm) {
     try {
-      check("MPI_Send", (int) send.invokeExact(whole(buffer), length, byteType, destination, tag,
+      check("MPI_Send", (int) send.handle().invokeExact(whole(buffer), length, byteType, destination, tag,
           handle(comm)));
     } catch (TransportException e) {
       throw new TransportException("sending " + length + " bytes to rank " + destination + " failed: "
@@ -474,11 +474,11 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
     Scratch out = scratch.get();
     try {
       check("probing for a message (MPI_Improbe)",
-          (int) improbe.invokeExact(source, tag, handle(comm), out.flag, out.handle, out.status));
+          (int) improbe.handle().invokeExact(source, tag, handle(comm), out.flag, out.handle, out.status));
       if (out.flag.get(JAVA_INT, 0) == 0) {
         return null;
       }
-      check("MPI_Get_count", (int) getCount.invokeExact(out.status, byteType, out.number));
+      check("MPI_Get_count", (int) getCount.handle().invokeExact(out.status, byteType, out.number));
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -515,7 +515,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
       abi.write(out.handle, message);
       try {
         check("receiving a message (MPI_Mrecv)",
-            (int) mrecv.invokeExact(whole(into), length, byteType, out.handle, out.status));
+            (int) mrecv.handle().invokeExact(whole(into), length, byteType, out.handle, out.status));
       } catch (TransportException e) {
         throw e;
       } catch (Throwable e) {
@@ -527,7 +527,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   @Override
   public void abort(Comm comm, int status) {
     try {
-      check("MPI_Abort", (int) abort.invokeExact(handle(comm), status));
+      check("MPI_Abort", (int) abort.handle().invokeExact(handle(comm), status));
     } catch (TransportException e) {
       throw e;
     } catch (Throwable e) {
@@ -549,35 +549,66 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   }
 
   /**
-   * Makes a downcall whose handle parameters take a {@code long}, whatever the ABI; every MPI
+   * Finds a function whose handle parameters take a {@code long}, whatever the ABI; every MPI
    * function returns an int. A missing function is noted, and reported with the others.
    */
-  private MethodHandle bind(String name, Object... parameters) {
+  private Downcall bind(String name, Object... parameters) {
     return link(name, null, parameters);
   }
 
-  private MethodHandle link(String name, Linker.Option option, Object... parameters) {
+  private Downcall link(String name, Linker.Option option, Object... parameters) {
     MemorySegment symbol = library.find(name).orElse(null);
     if (symbol == null) {
       missing.add(name);
       return null;
     }
-    MemoryLayout[] layouts = new MemoryLayout[parameters.length];
-    for (int i = 0; i < parameters.length; i++) {
-      layouts[i] = parameters[i] == HANDLE ? abi.handle : (MemoryLayout) parameters[i];
+    return new Downcall(symbol, option, parameters);
+  }
+
+  /**
+   * A function of the library, whose method handle is made on its first call: making one costs
+   * milliseconds, and a rank calls only some of the functions (spawning, for one, only a
+   * spawning master), so making them all at once would add a tenth of a second to every start.
+   */
+  private final class Downcall {
+    private final MemorySegment symbol;
+    private final Linker.Option option;
+    private final Object[] parameters;
+    private volatile MethodHandle handle;
+
+    Downcall(MemorySegment symbol, Linker.Option option, Object[] parameters) {
+      this.symbol = symbol;
+      this.option = option;
+      this.parameters = parameters;
     }
-    FunctionDescriptor descriptor = FunctionDescriptor.of(JAVA_INT, layouts);
-    MethodHandle function = option == null ? LINKER.downcallHandle(symbol, descriptor)
-        : LINKER.downcallHandle(symbol, descriptor, option);
-    for (int i = 0; i < parameters.length; i++) {
-      if (parameters[i] != HANDLE) {
-        continue;
+
+    MethodHandle handle() {
+      MethodHandle made = handle;
+      if (made == null) {
+        made = make();
+        handle = made;
       }
-      function = abi == Abi.OPEN_MPI
-          ? MethodHandles.filterArguments(function, i, OF_ADDRESS)
-          : MethodHandles.explicitCastArguments(function, function.type().changeParameterType(i, long.class));
+      return made;
     }
-    return function;
+
+    private MethodHandle make() {
+      MemoryLayout[] layouts = new MemoryLayout[parameters.length];
+      for (int i = 0; i < parameters.length; i++) {
+        layouts[i] = parameters[i] == HANDLE ? abi.handle : (MemoryLayout) parameters[i];
+      }
+      FunctionDescriptor descriptor = FunctionDescriptor.of(JAVA_INT, layouts);
+      MethodHandle function = option == null ? LINKER.downcallHandle(symbol, descriptor)
+          : LINKER.downcallHandle(symbol, descriptor, option);
+      for (int i = 0; i < parameters.length; i++) {
+        if (parameters[i] != HANDLE) {
+          continue;
+        }
+        function = abi == Abi.OPEN_MPI
+            ? MethodHandles.filterArguments(function, i, OF_ADDRESS)
+            : MethodHandles.explicitCastArguments(function, function.type().changeParameterType(i, long.class));
+      }
+      return function;
+    }
   }
 
   private void check(String what, int status) {
@@ -594,7 +625,7 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment text = arena.allocate(ERROR_STRING_BYTES);
       MemorySegment length = arena.allocate(JAVA_INT);
-      if ((int) errorString.invokeExact(code, text, length) == SUCCESS) {
+      if ((int) errorString.handle().invokeExact(code, text, length) == SUCCESS) {
         List<String> lines = text.getString(0).lines().map(String::strip).filter(line -> !line.isEmpty()).toList();
         if (lines.isEmpty()) {
           return "MPI error " + code;
