@@ -1,6 +1,5 @@
 package org.jmpipool.launcher;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -29,10 +28,12 @@ class Installation {
 
   private final Map<String, String> environment;
   private final Path home;
+  private final MpiInstallation mpi;
 
   Installation(Map<String, String> environment, Path home) {
     this.environment = environment;
     this.home = home;
+    this.mpi = new MpiInstallation(environment);
   }
 
   Map<String, String> environment() {
@@ -45,30 +46,17 @@ class Installation {
 
   /** Finds an executable on PATH, or takes a path as it is. */
   Optional<Path> executable(String name) {
-    if (name.contains(File.separator)) {
-      Path path = Path.of(name);
-      return Files.isExecutable(path) && !Files.isDirectory(path) ? Optional.of(path) : Optional.empty();
-    }
-    for (String dir : environment.getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path candidate = Path.of(dir, name);
-      if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) {
-        return Optional.of(candidate);
-      }
-    }
-    return Optional.empty();
+    return mpi.executable(name);
   }
 
   /** Finds an MPI launch program of a family, or of any family ({@code null}). */
   Optional<MpiInstallation.LaunchProgram> launchProgram(MpiInstallation.Family family) {
-    return new MpiInstallation(environment).launchProgram(family);
+    return mpi.launchProgram(family);
   }
 
   /** Tells which MPI family a launch program belongs to. */
   Optional<MpiInstallation.LaunchProgram> identify(Path executable) {
-    return new MpiInstallation(environment).identify(executable);
+    return mpi.identify(executable);
   }
 
   /**
@@ -91,7 +79,7 @@ class Installation {
    * @throws LaunchException in one line naming the file(s) and what is wrong
    */
   Library mpiLibrary(MpiInstallation.LaunchProgram program, MpiInstallation.Family family) throws LaunchException {
-    List<Path> candidates = new MpiInstallation(environment).libraryCandidates(program, family);
+    List<Path> candidates = mpi.libraryCandidates(program, family);
     String explicit = environment.get(MpiInstallation.LIBRARY_VARIABLE);
     List<String> refusals = new ArrayList<>();
     for (Path candidate : candidates) {

@@ -246,7 +246,7 @@ public final class MpiInstallation {
   public Optional<Path> executable(String name) {
     if (name.contains(File.separator)) {
       Path path = Path.of(name);
-      return Files.isExecutable(path) ? Optional.of(path) : Optional.empty();
+      return Files.isExecutable(path) && !Files.isDirectory(path) ? Optional.of(path) : Optional.empty();
     }
     for (String dir : environment.getOrDefault("PATH", "").split(File.pathSeparator)) {
       if (dir.isEmpty()) {
