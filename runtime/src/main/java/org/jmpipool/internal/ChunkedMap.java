@@ -434,11 +434,12 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     TaskRecord record;
     /** A failure found before sending, after the sent items: unserializable item, failing input, shutdown. */
     Throwable localFailure;
-    /** The encoded results, from their arrival until decoded; guarded by this. */
+    /** The encoded results, or the encoded failure, from their arrival until decoded; guarded by this. */
     private Payload payload;
+    /** Whether {@link #payload} is a failure the worker described; guarded by this. */
+    private boolean payloadIsFailure;
     /** Set by close(): results arriving later are dropped at once. Guarded by this. */
     private boolean abandoned;
-    private Throwable remoteFailure;
     /** Why the chunk was cancelled before it started, or {@code null}; set by the communication thread or close(). */
     private volatile String notStarted;
     List<Object> values = List.of();
@@ -463,6 +464,10 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       finish();
     }
 
+    private synchronized boolean failedOnWorker() {
+      return payloadIsFailure;
+    }
+
     private synchronized Payload takePayload() {
       Payload taken = payload;
       payload = null;
@@ -470,8 +475,21 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     }
 
     @Override
+    public void onRemoteFailure(Payload encoded) {
+      synchronized (this) {
+        if (abandoned) {
+          encoded.release();
+          return;
+        }
+        payload = encoded.retain();
+        payloadIsFailure = true;
+      }
+      finish();
+    }
+
+    @Override
     public void onFailure(Throwable taskFailure) {
-      remoteFailure = taskFailure;
+      localFailure = taskFailure;
       finish();
     }
 
@@ -516,11 +534,17 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         failure = new CancellationException("a task of the map " + notStarted);
         return;
       }
-      Throwable workerFailure = remoteFailure;
-      if (record != null && record.direct != null && remoteFailure == null) {
+      Throwable workerFailure = null;
+      if (record != null && record.direct != null && localFailure == null) {
         DirectOutcome outcome = (DirectOutcome) record.directValue;
         values = outcome.values();
         workerFailure = outcome.failure();
+      } else if (results != null && failedOnWorker()) {
+        try {
+          workerFailure = ThrowableCodec.decode(results);
+        } finally {
+          results.release();
+        }
       } else if (results != null) {
         try {
           Throwable[] found = new Throwable[1];

@@ -11,11 +11,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,17 +41,6 @@ import org.slf4j.LoggerFactory;
 final class DistributedExecutor implements MpiPoolExecutor {
 
   private static final Logger LOG = LoggerFactory.getLogger(DistributedExecutor.class);
-  /**
-   * Decode large results, for every pool of the process. As many threads as there are results
-   * being decoded: a dependent stage of one future that blocks on another must not keep that one
-   * from being decoded.
-   */
-  private static final ExecutorService RESULT_DECODERS = new ThreadPoolExecutor(0, Integer.MAX_VALUE,
-      5, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
-        Thread thread = new Thread(runnable, "jmpipool-decoder");
-        thread.setDaemon(true);
-        return thread;
-      });
   /** How long shutdownNow() waits for the workers to give back their unstarted tasks. */
   private static final long CANCEL_ALL_WAIT_MILLIS = 2_000;
 
@@ -70,6 +58,16 @@ final class DistributedExecutor implements MpiPoolExecutor {
   private final AtomicInteger holdingTermination = new AtomicInteger(1);
   /** Seeds the random generators of tasks that are not part of a map with their own seed. */
   private final long seed;
+  /**
+   * Decodes the outcomes that arrive while no caller waits for them, so that the communication
+   * thread only moves bytes; non-async stages of those futures run on it. One thread, in arrival
+   * order, started when needed and ended after a few idle seconds. A fork-join pool because a
+   * stage that waits on a CompletableFuture there (allOf(...).join(), say) makes the pool start
+   * another thread for the outcomes queued behind it, where a plain thread would wait for itself.
+   */
+  private final ForkJoinPool decoder = newDecoder();
+  /** Whether the current thread is decoding an outcome of this pool, and so runs its stages. */
+  private final ThreadLocal<Boolean> decodingHere = ThreadLocal.withInitial(() -> false);
   /** Counts submitted tasks: a task's index seeds its random generator. */
   private final AtomicLong submissions = new AtomicLong();
   /** The stored objects of the WorkerPool built on this executor, or {@code null}. */
@@ -89,32 +87,54 @@ final class DistributedExecutor implements MpiPoolExecutor {
     ended.whenComplete((ignored, failure) -> releaseTermination());
   }
 
+  private static ForkJoinPool newDecoder() {
+    ForkJoinPool.ForkJoinWorkerThreadFactory threads = pool -> {
+      ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+      thread.setName("jmpipool-decoder");
+      return thread;
+    };
+    return new ForkJoinPool(1, threads, null, true, 0, 256, 1, null, 5, TimeUnit.SECONDS);
+  }
+
   MasterAgent agent() {
     return agent;
   }
 
   /**
-   * Runs the decoding of a large result on a decoder thread, off the communication thread;
-   * communication thread only. The pool terminates once it has run.
+   * Runs a decoding of an outcome nobody waits for on the pool's decoder thread, in arrival
+   * order; any thread.
    */
-  void decodeAside(Runnable decoding) {
-    holdingTermination.incrementAndGet();
-    Runnable counted = () -> {
-      try {
-        decoding.run();
-      } finally {
-        releaseTermination();
-      }
-    };
+  void decodeLater(Runnable decoding) {
     try {
-      RESULT_DECODERS.execute(counted);
+      decoder.execute(decoding);
     } catch (RejectedExecutionException | OutOfMemoryError noThread) {
-      counted.run();
+      decoding.run();
     }
   }
 
-  private void releaseTermination() {
+  /**
+   * Runs a decoding of one of this pool's outcomes on the current thread, which then runs its
+   * non-async stages: close() from one of them would wait for itself, and is refused.
+   */
+  void decodeHere(Runnable decoding) {
+    boolean outer = decodingHere.get();
+    decodingHere.set(true);
+    try {
+      decoding.run();
+    } finally {
+      decodingHere.set(outer);
+    }
+  }
+
+  /** Counts an outcome waiting to be decoded: the pool terminates only once it is. */
+  void holdTermination() {
+    holdingTermination.incrementAndGet();
+  }
+
+  /** Counts an outcome decoded, or the pool's end. */
+  void releaseTermination() {
     if (holdingTermination.decrementAndGet() == 0) {
+      decoder.shutdown();
       terminated.countDown();
     }
   }
@@ -144,6 +164,21 @@ final class DistributedExecutor implements MpiPoolExecutor {
         @Override
         public void onResult(Payload result, long executionNanos) {
           result.release();
+        }
+
+        @Override
+        public void onRemoteFailure(Payload encoded) {
+          Payload kept = encoded.retain();
+          holdTermination();
+          decodeLater(() -> {
+            try {
+              Throwable failure = ThrowableCodec.decode(kept);
+              agent.execute(() -> agent.initializerFailed(rank, failure));
+            } finally {
+              kept.release();
+              releaseTermination();
+            }
+          });
         }
 
         @Override
@@ -414,6 +449,19 @@ final class DistributedExecutor implements MpiPoolExecutor {
     }
   }
 
+  /**
+   * Waiting for termination while running a stage of one of the pool's results would wait for
+   * itself, since the pool terminates once every result is complete: refuse instead of hanging.
+   */
+  private void refuseToAwaitTerminationFromAStage(String operation) {
+    refuseToBlockCommunicationThread(operation);
+    if (decodingHere.get()) {
+      throw new IllegalStateException(operation + " would block: it runs in a non-async stage of one of the pool's"
+          + " results, and the pool terminates only once that stage is done; call it from another thread, or use"
+          + " the *Async stage variants");
+    }
+  }
+
   void rejectIfShutdown() {
     BrokenPoolException broken = agent.broken();
     if (broken != null) {
@@ -583,13 +631,13 @@ final class DistributedExecutor implements MpiPoolExecutor {
 
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-    refuseToBlockCommunicationThread("awaitTermination");
+    refuseToAwaitTerminationFromAStage("awaitTermination");
     return terminated.await(timeout, unit);
   }
 
   @Override
   public void close() {
-    refuseToBlockCommunicationThread("close");
+    refuseToAwaitTerminationFromAStage("close");
     shutdown();
     boolean interrupted = false;
     while (!isTerminated()) {

@@ -444,7 +444,11 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
         TaskRecord record = release(source, id, aux);
         if (record != null) {
           tasksRun++;
-          record.completion.onFailure(record.failure(payload));
+          if (record.directFailure != null) {
+            record.completion.onFailure(record.directFailure);
+          } else {
+            record.completion.onRemoteFailure(payload);
+          }
         } else {
           payload.release();
         }

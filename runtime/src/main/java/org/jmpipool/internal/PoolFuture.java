@@ -6,10 +6,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A future of the pool, and of every stage that depends on one. Results complete futures on the
- * communication thread (large ones on a decoder thread), so non-async dependent stages run there;
- * a stage that waited on the communication thread for another result of the pool would wait
- * forever, since only that thread can deliver it. Such a wait fails at once instead.
+ * A future of the pool, and of every stage that depends on one. Non-async dependent stages run on
+ * the thread that completes the future: the caller that decoded the result, the pool's decoder
+ * thread, or, for outcomes known on the master (a cancellation, a broken pool, a task handed over
+ * without serialization), the communication thread. A stage that waited on the communication
+ * thread for another result of the pool would wait forever, since only that thread can deliver
+ * it: such a wait fails at once instead.
+ *
+ * <p>Threads: any.
  */
 class PoolFuture<T> extends CompletableFuture<T> {
 
@@ -35,14 +39,20 @@ class PoolFuture<T> extends CompletableFuture<T> {
 
   /**
    * Polls for a while before the caller blocks: a result is often a round trip of microseconds
-   * away, and waking a parked thread on a busy machine costs more than that.
+   * away, and waking a parked thread on a busy machine costs more than that. Returns once the
+   * future is done or its outcome waits to be decoded ({@link #outcomeWaiting()}).
    */
-  private void awaitBriefly() {
+  protected final void awaitBriefly() {
     refuseOnCommunicationThread();
     long start = System.nanoTime();
-    while (!isDone() && System.nanoTime() - start < BRIEF_WAIT_NANOS) {
+    while (!isDone() && !outcomeWaiting() && System.nanoTime() - start < BRIEF_WAIT_NANOS) {
       Thread.yield();
     }
+  }
+
+  /** Returns whether an outcome has arrived, still encoded, for the waiting caller to decode. */
+  protected boolean outcomeWaiting() {
+    return false;
   }
 
   @Override

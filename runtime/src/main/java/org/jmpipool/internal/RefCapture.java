@@ -46,6 +46,12 @@ final class RefCapture {
         }
 
         @Override
+        public void onRemoteFailure(Payload encoded) {
+          completion.onRemoteFailure(encoded);
+          release.run();
+        }
+
+        @Override
         public void onFailure(Throwable failure) {
           completion.onFailure(failure);
           release.run();

@@ -20,7 +20,15 @@ final class TaskRecord {
      */
     void onResult(Payload result, long executionNanos);
 
-    /** The task failed, on the worker or before it got there. */
+    /**
+     * The task failed on its worker, which described the failure ({@link ThrowableCodec}).
+     *
+     * @param encoded the description; a view into a message is valid only during the call
+     *     ({@link Payload#retain()} keeps it), and the completion releases it once decoded
+     */
+    void onRemoteFailure(Payload encoded);
+
+    /** The task failed here: before it got to a worker, or with its pool, or handed over as an object. */
     void onFailure(Throwable failure);
 
     /**
@@ -57,11 +65,6 @@ final class TaskRecord {
   Object directValue;
   /** What {@link #direct} threw, set by the worker before it sends the failure frame. */
   Throwable directFailure;
-
-  /** Returns the failure a worker reported: the exception itself, or rebuilt from its encoding. */
-  Throwable failure(Payload encoded) {
-    return directFailure != null ? directFailure : ThrowableCodec.decode(encoded);
-  }
 
   /** Lets go of the encoded task, when it will not be sent. */
   void dropPayload() {
