@@ -61,10 +61,15 @@ class ExecutorSemanticsTest {
 
   @Test
   void resultsNobodyWaitsForAreDecodedOnTheDecoderThreadNotTheCommunicationThread() throws Exception {
-    // The callers wait for the dependent stages, not for the pool's futures themselves.
-    String largeOn = pool.submit(() -> largeResult(1)).thenApply(result -> Thread.currentThread().getName()).get();
-    String smallOn = pool.submit(() -> 1).thenApply(result -> Thread.currentThread().getName()).get();
+    // The callers wait for the dependent stages, not for the pool's futures themselves; the tasks
+    // take a moment, so that each stage is attached before its future completes.
+    String largeOn = pool.submit(() -> {
+      Thread.sleep(100);
+      return largeResult(1);
+    }).thenApply(result -> Thread.currentThread().getName()).get();
+    String smallOn = pool.submit(() -> sleepThenReturn(100)).thenApply(result -> Thread.currentThread().getName()).get();
     String failureOn = pool.<String>submit(() -> {
+      Thread.sleep(100);
       throw new IllegalStateException("failed");
     }).exceptionally(failure -> Thread.currentThread().getName()).get();
     assertEquals(List.of("jmpipool-decoder", "jmpipool-decoder", "jmpipool-decoder"), List.of(largeOn, smallOn, failureOn));
