@@ -73,7 +73,7 @@ public final class Bootstrap {
   static Started start(Supplier<Transport> opener, String who) {
     CommunicationThread comm = new CommunicationThread("jmpipool-comm", opener);
     comm.start();
-    Codec codec = new Codec();
+    Codec codec = Pools.newCodec();
     codec.warmUp();
     try {
       return new Started(comm, comm.opened().join(), codec);

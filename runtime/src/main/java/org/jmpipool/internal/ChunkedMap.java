@@ -324,7 +324,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       long firstItem = nextItem;
       nextItem += items.size();
       RefCapture.Encoded encoded = RefCapture.Encoded.NOTHING;
-      if (!executor.passesDirectly()) {
+      if (!executor.handsOverTasks()) {
         encoded = encode(chunk, items);
       }
       if (chunk.localFailure != null) {
@@ -336,9 +336,9 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         SerializableFunction<Object, ?> fn = (SerializableFunction<Object, ?>) function;
         TaskRecord record = new TaskRecord(TaskKind.CHUNK, encoded.payload(), encoded.holding(chunk),
             () -> sent.forEach(fn::apply));
-        record.randomBase = RunningTask.randomBase(seed, firstItem);
-        if (executor.passesDirectly()) {
-          record.direct = () -> applyDirectly(fn, sent);
+        record.randomBase = TaskSeeds.taskBase(seed, firstItem);
+        if (executor.handsOverTasks()) {
+          record.handedOver = HandedOver.chunk(fn, sent);
         }
         chunk.record = record;
         try {
@@ -378,13 +378,6 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       }
     }
 
-    /** A chunk run on a worker thread of a local pool that does not serialize: values, then the first failure. */
-    private static DirectOutcome applyDirectly(SerializableFunction<Object, ?> function, List<Object> items) {
-      List<Object> values = new ArrayList<>(items.size());
-      Throwable failure = TaskRunner.applyEach(function, items, values);
-      return new DirectOutcome(values, failure == null ? null : TaskRunner.markOrigin(failure));
-    }
-
     synchronized void observe(int items, long executionNanos) {
       observedNanos = observedNanos / 2 + executionNanos;
       observedItems = observedItems / 2 + items;
@@ -419,10 +412,6 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       }
       onClose.run();
     }
-  }
-
-  /** What a chunk run without serialization gives back. */
-  private record DirectOutcome(List<Object> values, Throwable failure) {
   }
 
   /** One chunk task: its inputs' count, then its outcome. */
@@ -535,8 +524,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         return;
       }
       Throwable workerFailure = null;
-      if (record != null && record.direct != null && localFailure == null) {
-        DirectOutcome outcome = (DirectOutcome) record.directValue;
+      if (record != null && record.handedOver != null && localFailure == null) {
+        HandedOver.ChunkOutcome outcome = (HandedOver.ChunkOutcome) record.handedOver.value();
         values = outcome.values();
         workerFailure = outcome.failure();
       } else if (results != null && failedOnWorker()) {

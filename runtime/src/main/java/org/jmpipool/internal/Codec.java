@@ -1,5 +1,6 @@
 package org.jmpipool.internal;
 
+import com.esotericsoftware.kryo.kryo5.Kryo;
 import com.esotericsoftware.kryo.kryo5.Registration;
 import com.esotericsoftware.kryo.kryo5.io.ByteBufferInput;
 import com.esotericsoftware.kryo.kryo5.io.Input;
@@ -10,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jmpipool.SerializableFunction;
 import org.jmpipool.TaskSerializationException;
@@ -47,19 +49,36 @@ final class Codec {
   private static final ByteBuffer EMPTY_BUFFER = ByteBuffer.allocate(0);
 
   private final FunctionCache functions = new FunctionCache();
+  private final Consumer<Kryo> extraSerializers;
   private final Pool<Session> sessions = new Pool<>(true, false, 256) {
     @Override
     protected Session create() {
-      return new Session();
+      JdkAwareKryo kryo = new JdkAwareKryo();
+      extraSerializers.accept(kryo);
+      return new Session(kryo);
     }
   };
 
+  /**
+   * Creates a codec.
+   *
+   * @param extraSerializers registers the serializers of the runtime's own types that travel in
+   *     user objects (stored-object handles) on each Kryo instance
+   */
+  Codec(Consumer<Kryo> extraSerializers) {
+    this.extraSerializers = extraSerializers;
+  }
+
   /** A Kryo instance with its buffers. */
   private static final class Session {
-    final JdkAwareKryo kryo = new JdkAwareKryo();
+    final JdkAwareKryo kryo;
     StreamingOutput output = new StreamingOutput();
     final Input input = new Input();
     final ByteBufferInput bufferInput = new ByteBufferInput();
+
+    Session(JdkAwareKryo kryo) {
+      this.kryo = kryo;
+    }
 
     void resetOutput() {
       if (output.getBuffer().length > MAX_RETAINED_BUFFER) {

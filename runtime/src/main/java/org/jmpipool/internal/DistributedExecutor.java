@@ -47,7 +47,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   private final MasterAgent agent;
   private final Codec codec;
   /** Whether tasks are handed to workers as objects (local pools without serialization). */
-  private final boolean direct;
+  private final boolean handsOver;
   /** Held shared to submit, exclusively to shut down: no task slips in after shutdown. */
   private final ReentrantReadWriteLock submitLock = new ReentrantReadWriteLock();
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -79,10 +79,10 @@ final class DistributedExecutor implements MpiPoolExecutor {
    * @param ended completes when the pool has ended (its workers stopped)
    * @param seed the pool's random seed
    */
-  DistributedExecutor(MasterAgent agent, Codec codec, boolean direct, CompletableFuture<Void> ended, long seed) {
+  DistributedExecutor(MasterAgent agent, Codec codec, boolean handsOver, CompletableFuture<Void> ended, long seed) {
     this.agent = agent;
     this.codec = codec;
-    this.direct = direct;
+    this.handsOver = handsOver;
     this.seed = seed;
     ended.whenComplete((ignored, failure) -> releaseTermination());
   }
@@ -192,11 +192,11 @@ final class DistributedExecutor implements MpiPoolExecutor {
         public void onNotStarted(String reason) {
         }
       };
-      Payload payload = direct ? Payload.EMPTY : encodeTask(TaskKind.INIT, initializer, null).payload();
+      Payload payload = handsOver ? Payload.EMPTY : encodeTask(TaskKind.INIT, initializer, null).payload();
       TaskRecord record = new TaskRecord(TaskKind.INIT, payload, outcome, asRunnable(initializer));
       record.target = index;
-      if (direct) {
-        record.direct = initializer;
+      if (handsOver) {
+        record.handedOver = HandedOver.task(initializer);
       }
       enqueue(record);
     }
@@ -208,8 +208,8 @@ final class DistributedExecutor implements MpiPoolExecutor {
   }
 
   /** Returns whether tasks are handed to the workers as objects, without serialization. */
-  boolean passesDirectly() {
-    return direct;
+  boolean handsOverTasks() {
+    return handsOver;
   }
 
   @Override
@@ -268,7 +268,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
   @Override
   public void execute(Runnable task) {
     Objects.requireNonNull(task, "task");
-    if (!direct && CompletionStageTask.isStage(task)) {
+    if (!handsOver && CompletionStageTask.isStage(task)) {
       executeStage(task);
       return;
     }
@@ -369,7 +369,7 @@ final class DistributedExecutor implements MpiPoolExecutor {
     rejectIfShutdown();
     TaskFuture<T> future = new TaskFuture<>(this, decoder);
     RefCapture.Encoded encoded = RefCapture.Encoded.NOTHING;
-    if (!direct) {
+    if (!handsOver) {
       try {
         encoded = encodeTask(kind, task, argument);
       } catch (TaskSerializationException e) {
@@ -379,9 +379,9 @@ final class DistributedExecutor implements MpiPoolExecutor {
     }
     TaskRecord record = new TaskRecord(kind, encoded.payload(), encoded.holding(future), asRunnable(runLocally));
     record.target = target;
-    record.randomBase = RunningTask.randomBase(seed, submissions.getAndIncrement());
-    if (direct) {
-      record.direct = runLocally;
+    record.randomBase = TaskSeeds.taskBase(seed, submissions.getAndIncrement());
+    if (handsOver) {
+      record.handedOver = HandedOver.task(runLocally);
     }
     future.attach(record);
     enqueue(record);
@@ -419,8 +419,8 @@ final class DistributedExecutor implements MpiPoolExecutor {
 
   @SuppressWarnings("unchecked")
   private <T> T decodeValue(TaskRecord record, Payload result) {
-    if (record.direct != null) {
-      return (T) record.directValue;
+    if (record.handedOver != null) {
+      return (T) record.handedOver.value();
     }
     return (T) codec.decodeObject("result", result);
   }

@@ -14,7 +14,6 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.Serializable;
 import java.nio.file.Path;
-import org.jmpipool.RemoteRef;
 
 /**
  * Kryo set up for arbitrary user objects: no registration (class names are written), references
@@ -48,7 +47,6 @@ final class JdkAwareKryo extends Kryo {
     register(Object[].class);
     register(Class.class);
     register(ClosureSerializer.Closure.class, CLOSURES);
-    addDefaultSerializer(RemoteRef.class, new StoredObjects.RefSerializer());
     addDefaultSerializer(Path.class, new PathSerializer());
   }
 

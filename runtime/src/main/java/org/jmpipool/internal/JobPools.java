@@ -78,7 +78,7 @@ final class JobPools {
     MasterAgent agent = new MasterAgent(transport, channel, layout, comm);
     job.openPool(channel, layout);
     CompletableFuture<Void> ended = comm.run(agent);
-    DistributedExecutor executor = new DistributedExecutor(agent, new Codec(), false, ended, options.seed());
+    DistributedExecutor executor = new DistributedExecutor(agent, Pools.newCodec(), false, ended, options.seed());
     open.add(executor);
     ended.whenComplete((ignored, failure) -> open.remove(executor));
     return executor;

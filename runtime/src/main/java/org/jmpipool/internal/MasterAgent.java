@@ -444,8 +444,8 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
         TaskRecord record = release(source, id, aux);
         if (record != null) {
           tasksRun++;
-          if (record.directFailure != null) {
-            record.completion.onFailure(record.directFailure);
+          if (record.handedOver != null) {
+            record.completion.onFailure(record.handedOver.failure());
           } else {
             record.completion.onRemoteFailure(payload);
           }

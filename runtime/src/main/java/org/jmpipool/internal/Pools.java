@@ -1,7 +1,5 @@
 package org.jmpipool.internal;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -36,20 +34,22 @@ public final class Pools {
       throw new IllegalArgumentException("a local pool needs at least 1 worker, not " + workers);
     }
     InProcessNetwork network = new InProcessNetwork(workers + 1);
-    String host = localHost();
     PoolLayout layout = PoolLayout.allRanks(workers + 1, options.threadsPerWorker());
     CommunicationThread masterThread = new CommunicationThread("jmpipool-local-master",
-        () -> network.endpoint(0, host));
+        () -> network.endpoint(0));
     masterThread.start();
     MasterAgent master = new MasterAgent(masterThread.opened().join(), 0, layout, masterThread);
-    LongFunction<TaskRecord> directTasks = serializeTasks ? null : master::heldTask;
-    Codec codec = new Codec();
+    LongFunction<HandedOver> handedOverTasks = serializeTasks ? null : id -> {
+      TaskRecord record = master.heldTask(id);
+      return record == null ? null : record.handedOver;
+    };
+    Codec codec = newCodec();
     for (int rank = 1; rank <= workers; rank++) {
       int workerRank = rank;
       CommunicationThread thread = new CommunicationThread("jmpipool-local-worker-" + rank,
-          () -> network.endpoint(workerRank, host));
+          () -> network.endpoint(workerRank));
       thread.start();
-      thread.run(new WorkerAgent(thread.opened().join(), 0, layout, codec, thread, directTasks, null));
+      thread.run(new WorkerAgent(thread.opened().join(), 0, layout, codec, thread, handedOverTasks, null));
     }
     masterThread.run(master);
     return started(new DistributedExecutor(master, codec, !serializeTasks, masterThread.finished(), options.seed()),
@@ -156,7 +156,7 @@ public final class Pools {
     MasterAgent master = new MasterAgent(transport, 0, PoolLayout.allRanks(transport.size(), options.threadsPerWorker()),
         thread);
     thread.run(master);
-    DistributedExecutor executor = new DistributedExecutor(master, new Codec(), false, thread.finished(), options.seed());
+    DistributedExecutor executor = new DistributedExecutor(master, newCodec(), false, thread.finished(), options.seed());
     Runnable cancelCloseAtExit = MpiTransport.beforeFinalizing(() -> closeAtExit(executor));
     thread.finished().whenComplete((ignored, failure) -> cancelCloseAtExit.run());
     return started(executor, options);
@@ -175,11 +175,9 @@ public final class Pools {
     }
   }
 
-  static String localHost() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      return "localhost";
-    }
+  /** Returns a codec for a pool's or a rank's tasks, results and stored objects. */
+  static Codec newCodec() {
+    return new Codec(StoredObjects::registerSerializer);
   }
+
 }

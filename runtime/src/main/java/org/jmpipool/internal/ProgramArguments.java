@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jmpipool.internal.transport.Transport;
 
 /**
  * A program's arguments passed to rank 0 in a file instead of on the command line, when they are
@@ -76,7 +77,7 @@ public final class ProgramArguments {
       return decode(content).toArray(new String[0]);
     } catch (IOException e) {
       throw new IllegalStateException("the program's arguments, too long for MPI's command line, were passed in"
-          + " the file " + file + ", which rank 0 on host " + Pools.localHost() + " cannot read (" + e + "): set TMPDIR"
+          + " the file " + file + ", which rank 0 on host " + Transport.localHostName() + " cannot read (" + e + "): set TMPDIR"
           + " to a directory every node sees, or start the launcher on rank 0's node");
     }
   }

@@ -13,8 +13,6 @@ import org.jmpipool.WorkerComm;
 public final class RunningTask implements TaskContext {
 
   private static final ThreadLocal<RunningTask> CURRENT = new ThreadLocal<>();
-  /** Spreads task indexes over the seed space (the golden-ratio increment of SplitMix64). */
-  private static final long INDEX_STEP = 0x9E3779B97F4A7C15L;
 
   private final WorkerContext worker;
   /** The random base of the running task (of its first item, for a chunk). */
@@ -66,14 +64,6 @@ public final class RunningTask implements TaskContext {
     return task;
   }
 
-  /**
-   * The seed base of task {@code index} of a run seeded with {@code seed}: item {@code j} of a
-   * chunk starting at that index draws from {@code mix(base + j * step)}.
-   */
-  static long randomBase(long seed, long index) {
-    return seed + index * INDEX_STEP;
-  }
-
   /** Starts a task whose random base is given. */
   void begin(long base) {
     this.taskBase = base;
@@ -83,7 +73,7 @@ public final class RunningTask implements TaskContext {
 
   /** Moves to item {@code offset} of a chunk. */
   void item(int offset) {
-    randomBase = taskBase + offset * INDEX_STEP;
+    randomBase = TaskSeeds.itemBase(taskBase, offset);
     random = null;
   }
 
@@ -133,7 +123,7 @@ public final class RunningTask implements TaskContext {
   @Override
   public RandomGenerator random() {
     if (random == null) {
-      random = new SplittableRandom(mix64(randomBase));
+      random = new SplittableRandom(TaskSeeds.seedOf(randomBase));
     }
     return random;
   }
@@ -144,13 +134,6 @@ public final class RunningTask implements TaskContext {
       member = worker.group.join(joinTimeout);
     }
     return member;
-  }
-
-  /** SplitMix64's finalizer: neighbouring bases give unrelated seeds. */
-  private static long mix64(long z) {
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
   }
 
   @Override

@@ -174,7 +174,7 @@ final class StoredObjects {
       if (closed.get()) {
         throw closed(shared.id);
       }
-      return (T) copyOnThisWorker(shared.id);
+      return (T) WorkerCopy.onThisWorker(shared.id);
     }
 
     @Override
@@ -195,53 +195,17 @@ final class StoredObjects {
     }
   }
 
-  /** A handle as a task on a worker sees it: it reads that worker's copy. */
-  static final class WorkerCopy<T> implements RemoteRef<T> {
-    private final long id;
-
-    WorkerCopy(long id) {
-      this.id = id;
-    }
-
-    @Override
-    public long id() {
-      return id;
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public T get() {
-      return (T) copyOnThisWorker(id);
-    }
-
-    /** Only the master's handle frees the copies. */
-    @Override
-    public boolean isClosed() {
-      return false;
-    }
-
-    @Override
-    public void close() {
-      // The copies belong to the master's handle; a task's copy of the handle does not free them.
-    }
-
-    @Override
-    public String toString() {
-      return "RemoteRef#" + id;
-    }
-  }
-
-  private static Object copyOnThisWorker(long id) {
-    RunningTask task = RunningTask.onThisThread();
-    if (task == null) {
-      throw new IllegalStateException("RemoteRef.get() reads a worker's copy: call it inside a task of the pool that"
-          + " stored it (pass the RemoteRef to the task)");
-    }
-    return task.worker().store.get(id);
+  /**
+   * Registers how handles travel on a Kryo instance: as their number, noted for the task being
+   * encoded on the master ({@link RefCapture}), read back on a worker as a {@link WorkerCopy}.
+   */
+  static void registerSerializer(Kryo kryo) {
+    kryo.addDefaultSerializer(RemoteRef.class, RefSerializer.INSTANCE);
   }
 
   /** Writes a handle as its number; a worker reads it as a {@link WorkerCopy}. */
-  static final class RefSerializer extends Serializer<RemoteRef<?>> {
+  private static final class RefSerializer extends Serializer<RemoteRef<?>> {
+    static final RefSerializer INSTANCE = new RefSerializer();
 
     @Override
     public void write(Kryo kryo, Output output, RemoteRef<?> ref) {

@@ -1,7 +1,5 @@
 package org.jmpipool.internal;
 
-import java.util.concurrent.Callable;
-
 /**
  * A task on the master, from submission until its worker answers. Created by the submitting
  * thread; from the moment it is queued for the communication thread, only that thread changes it.
@@ -51,20 +49,16 @@ final class TaskRecord {
   int worker = -1;
   /** The index of the only worker that may run the task, or -1 for any. */
   int target = -1;
-  /** Seeds the task's random generator ({@link RunningTask#randomBase}). */
+  /** Seeds the task's random generator ({@link TaskSeeds#taskBase}). */
   long randomBase;
   /** Set when the caller cancelled it before it was sent; it is then dropped instead of sent. */
   boolean cancelled;
 
   /**
-   * In a local pool that does not serialize, the task itself: the worker calls it and leaves the
-   * outcome here, and the frames carry no payload. Null when the task travels as bytes.
+   * In a local pool that does not serialize, the task itself, with the outcome the worker leaves
+   * in it; the frames then carry no payload. Null when the task travels as bytes.
    */
-  Callable<?> direct;
-  /** The value {@link #direct} returned, set by the worker before it sends the result frame. */
-  Object directValue;
-  /** What {@link #direct} threw, set by the worker before it sends the failure frame. */
-  Throwable directFailure;
+  HandedOver handedOver;
 
   /** Lets go of the encoded task, when it will not be sent. */
   void dropPayload() {

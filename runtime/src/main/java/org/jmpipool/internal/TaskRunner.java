@@ -106,8 +106,8 @@ final class TaskRunner {
 
   private void execute(WorkerTask task) {
     long start = System.nanoTime();
-    if (task.direct != null) {
-      executeDirectly(task);
+    if (task.handedOver != null) {
+      executeHandedOver(task);
       task.executionNanos = System.nanoTime() - start;
       return;
     }
@@ -150,18 +150,26 @@ final class TaskRunner {
     }
   }
 
-  /** Runs a task handed over as an object; its outcome stays in the master's record of it. */
-  private void executeDirectly(WorkerTask task) {
+  /** Runs a task handed over as an object, and leaves its outcome in it. */
+  private void executeHandedOver(WorkerTask task) {
+    HandedOver handedOver = task.handedOver;
     try {
-      Object value = task.direct.direct.call();
-      if (task.kind == TaskKind.INIT) {
-        context.state = value;
-        value = null;
+      Object value;
+      if (task.kind == TaskKind.CHUNK) {
+        List<Object> values = new ArrayList<>(handedOver.items().size());
+        Throwable itemFailure = applyEach(handedOver.function(), handedOver.items(), values);
+        value = new HandedOver.ChunkOutcome(values, itemFailure == null ? null : markOrigin(itemFailure));
+      } else {
+        value = handedOver.task().call();
+        if (task.kind == TaskKind.INIT) {
+          context.state = value;
+          value = null;
+        }
       }
-      task.direct.directValue = value;
+      handedOver.succeeded(value);
       task.resultType = Wire.RESULT;
     } catch (Throwable failure) {
-      task.direct.directFailure = markOrigin(failure);
+      handedOver.failed(markOrigin(failure));
       task.resultType = Wire.FAILED;
     }
     task.result = Payload.EMPTY;
@@ -174,7 +182,7 @@ final class TaskRunner {
    * @param values receives the values of the items before the failure
    * @return the failure, or {@code null}
    */
-  static Throwable applyEach(Function<Object, ?> function, List<Object> items, List<Object> values) {
+  private static Throwable applyEach(Function<Object, ?> function, List<Object> items, List<Object> values) {
     RunningTask scope = RunningTask.onThisThread();
     for (int i = 0; i < items.size(); i++) {
       scope.item(i);
@@ -192,7 +200,7 @@ final class TaskRunner {
    * {@link RemoteOrigin} of the calling task thread (a decoded one gets it when decoded), or
    * describes it in words when its methods misbehave ({@link ThrowableCodec#wellBehaved}).
    */
-  static Throwable markOrigin(Throwable failure) {
+  private static Throwable markOrigin(Throwable failure) {
     TaskContext context = RunningTask.context();
     Throwable passed = ThrowableCodec.wellBehaved(failure, context.rank(), context.host());
     if (RemoteOrigin.of(passed).isEmpty()) {

@@ -68,7 +68,7 @@ final class Wire {
   static final byte SIGNALLED = 17;
 
   // Worker to worker.
-  /** A frame of a group of parallel tasks: flags = its kind ({@link WorkerGroup}), aux = its generation. */
+  /** A frame of a group of parallel tasks: flags = its kind (join, leave, data...), aux = its generation. */
   static final byte GROUP = 21;
 
   private Wire() {

@@ -48,8 +48,8 @@ final class WorkerAgent implements Agent, Wire.FrameHandler {
   private final PoolLayout layout;
   private final TaskRunner runner;
   private final WorkerContext context;
-  /** In a local pool that does not serialize: finds the master's record of a task by id. */
-  private final LongFunction<TaskRecord> directTasks;
+  /** In a local pool that does not serialize: finds a task handed over as an object, by id. */
+  private final LongFunction<HandedOver> handedOverTasks;
   private final PoolOpener poolOpener;
   private final Outbox toMaster;
   private final Inbox inbox;
@@ -76,17 +76,18 @@ final class WorkerAgent implements Agent, Wire.FrameHandler {
    *
    * @param channel the pool's channel
    * @param layout the pool's workers, among them this rank
-   * @param directTasks in a local pool that does not serialize, finds the master's record of a
-   *     task; {@code null} when tasks travel as bytes
+   * @param handedOverTasks in a local pool that does not serialize, finds a task handed over as an
+   *     object by its id ({@code null} once the master dropped it); {@code null} when tasks travel
+   *     as bytes
    * @param poolOpener on the job's channel 0, serves further pools; {@code null} elsewhere
    */
   WorkerAgent(Transport transport, int channel, PoolLayout layout, Codec codec, Thread thread,
-      LongFunction<TaskRecord> directTasks, PoolOpener poolOpener) {
+      LongFunction<HandedOver> handedOverTasks, PoolOpener poolOpener) {
     this.transport = transport;
     this.channel = channel;
     this.layout = layout;
     this.thread = thread;
-    this.directTasks = directTasks;
+    this.handedOverTasks = handedOverTasks;
     this.poolOpener = poolOpener;
     this.toMaster = new Outbox(MASTER, channel);
     this.inbox = new Inbox(transport, channel, this);
@@ -299,10 +300,15 @@ final class WorkerAgent implements Agent, Wire.FrameHandler {
   }
 
   private void accept(WorkerTask task) {
-    if (directTasks != null) {
-      task.direct = directTasks.apply(task.id);
-    }
     tasks.put(task.id, task);
+    if (handedOverTasks != null) {
+      task.handedOver = handedOverTasks.apply(task.id);
+      if (task.handedOver == null) {
+        // The master let go of it meanwhile (its pool broke): nothing to run.
+        cancel(task, false);
+        return;
+      }
+    }
     if (task.kind == TaskKind.INIT) {
       initializer = Initializer.RUNNING;
       runner.queue(task);

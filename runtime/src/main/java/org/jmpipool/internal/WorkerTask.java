@@ -7,12 +7,12 @@ final class WorkerTask {
 
   final long id;
   final TaskKind kind;
-  /** Seeds the task's random generator ({@link RunningTask#randomBase}). */
+  /** Seeds the task's random generator ({@link TaskSeeds#taskBase}). */
   final long randomBase;
   /** The encoded task; released once decoded. */
   Payload payload;
-  /** In a local pool that does not serialize, the master's record of the task, run as it is. */
-  TaskRecord direct;
+  /** In a local pool that does not serialize, the task itself, run as it is; else {@code null}. */
+  HandedOver handedOver;
   /** Set by the task thread: {@link Wire#RESULT} or {@link Wire#FAILED}, with its payload. */
   byte resultType;
   Payload result;

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 
 class CodecTest {
 
-  private final Codec codec = new Codec();
+  private final Codec codec = new Codec(kryo -> { });
 
   record Point(int x, String label) {
   }
@@ -144,7 +144,7 @@ class CodecTest {
     assertTrue(FunctionCache.isStateless(stateless));
     assertTrue(!FunctionCache.isStateless(capturing));
     assertSame(FunctionCache.encoding(stateless, codec), FunctionCache.encoding(stateless, codec));
-    Codec worker = new Codec();
+    Codec worker = new Codec(kryo -> { });
     Object[] decoded = new Object[4];
     for (int i = 0; i < 2; i++) {
       int slot = i;

@@ -22,6 +22,8 @@ public final class InProcessNetwork {
   /** The thread that receives each rank's messages, known once that rank's endpoint is open. */
   private final AtomicReferenceArray<Thread> receivers;
   private volatile String abortedBy;
+  /** The host every endpoint reports: this JVM's. */
+  private final String host = Transport.localHostName();
 
   /**
    * Creates a network.
@@ -41,21 +43,18 @@ public final class InProcessNetwork {
    * Opens the endpoint of one rank; the calling thread is the one that receives its messages.
    *
    * @param rank the rank
-   * @param host the host name the endpoint reports
    * @return the endpoint
    */
-  public Transport endpoint(int rank, String host) {
+  public Transport endpoint(int rank) {
     receivers.set(rank, Thread.currentThread());
-    return new Endpoint(rank, host);
+    return new Endpoint(rank);
   }
 
   private final class Endpoint implements Transport {
     private final int rank;
-    private final String host;
 
-    Endpoint(int rank, String host) {
+    Endpoint(int rank) {
       this.rank = rank;
-      this.host = host;
     }
 
     @Override

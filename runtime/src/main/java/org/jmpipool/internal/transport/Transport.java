@@ -1,5 +1,7 @@
 package org.jmpipool.internal.transport;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 
 /**
@@ -124,6 +126,15 @@ public interface Transport {
      */
     default ByteBuffer destinationFor(int source, int length) {
       return null;
+    }
+  }
+
+  /** Returns this machine's host name, for code that has no MPI to ask; {@code localhost} when it has none. */
+  static String localHostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
     }
   }
 }
