@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.jmpipool.internal.JobContext;
-import org.jmpipool.internal.RunningTask;
+import org.jmpipool.internal.worker.RunningTask;
 
 /**
  * Entry points of jmpipool: the default executor, new pools, and functions over the default

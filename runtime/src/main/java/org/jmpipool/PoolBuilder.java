@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.jmpipool.internal.JobContext;
-import org.jmpipool.internal.PoolOptions;
+import org.jmpipool.internal.master.PoolOptions;
 import org.jmpipool.internal.Pools;
 import org.jmpipool.internal.SpawnSettings;
 

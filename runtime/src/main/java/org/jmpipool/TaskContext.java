@@ -2,7 +2,7 @@ package org.jmpipool;
 
 import java.time.Duration;
 import java.util.random.RandomGenerator;
-import org.jmpipool.internal.RunningTask;
+import org.jmpipool.internal.worker.RunningTask;
 
 /**
  * Where the calling task runs, and what its pool gives it: read it inside a task with

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.jmpipool.internal.JobContext;
-import org.jmpipool.internal.ProgramArguments;
+import org.jmpipool.internal.job.ProgramArguments;
 import org.jmpipool.internal.RankJvm;
 import org.jmpipool.internal.transport.MpiBindings;
 import org.jmpipool.internal.transport.MpiInstallation;

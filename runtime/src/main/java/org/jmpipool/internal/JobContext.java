@@ -7,6 +7,7 @@ import org.jmpipool.Backend;
 import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.SerialPolicy;
+import org.jmpipool.internal.worker.RunningTask;
 
 /**
  * The executors behind {@code Jmpipool.executor()}: the launched job's, installed by

@@ -7,12 +7,25 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.LongFunction;
 import org.jmpipool.MpiPool;
 import org.jmpipool.MpiPoolExecutor;
-import org.jmpipool.WorkerPool;
 import org.jmpipool.PoolStartException;
+import org.jmpipool.WorkerPool;
+import org.jmpipool.internal.job.JobPools;
+import org.jmpipool.internal.loop.CommunicationThread;
+import org.jmpipool.internal.master.DistributedExecutor;
+import org.jmpipool.internal.master.MasterAgent;
+import org.jmpipool.internal.master.PoolOptions;
+import org.jmpipool.internal.master.ProcessPool;
+import org.jmpipool.internal.master.StoredObjects;
+import org.jmpipool.internal.master.StoringWorkerPool;
+import org.jmpipool.internal.master.TaskRecord;
 import org.jmpipool.internal.transport.InProcessNetwork;
 import org.jmpipool.internal.transport.MpiTransport;
 import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.transport.TransportException;
+import org.jmpipool.internal.wire.Codec;
+import org.jmpipool.internal.wire.HandedOver;
+import org.jmpipool.internal.wire.PoolLayout;
+import org.jmpipool.internal.worker.WorkerAgent;
 
 /** Builds the pools an embedding program asks for: local (threads) and spawned (MPI processes). */
 public final class Pools {
@@ -176,7 +189,7 @@ public final class Pools {
   }
 
   /** Returns a codec for a pool's or a rank's tasks, results and stored objects. */
-  static Codec newCodec() {
+  public static Codec newCodec() {
     return new Codec(StoredObjects::registerSerializer);
   }
 

@@ -2,6 +2,7 @@ package org.jmpipool.internal;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jmpipool.internal.wire.Codec;
 
 /**
  * The JVM options every rank needs, whoever starts it: the launcher (every rank of a job) or a

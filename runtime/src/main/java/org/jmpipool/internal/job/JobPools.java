@@ -1,0 +1,121 @@
+package org.jmpipool.internal.job;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.jmpipool.MpiPoolExecutor;
+import org.jmpipool.internal.Pools;
+import org.jmpipool.internal.loop.CommunicationThread;
+import org.jmpipool.internal.master.DistributedExecutor;
+import org.jmpipool.internal.master.MasterAgent;
+import org.jmpipool.internal.master.PoolOptions;
+import org.jmpipool.internal.transport.Transport;
+import org.jmpipool.internal.wire.PoolLayout;
+
+/**
+ * Further pools on the ranks of a launched job, besides the job's own executor: each gets its
+ * own channel, its own master agent on the master's communication thread, and its own worker
+ * agents (task threads, initializer, stored objects) on the worker ranks, opened by a frame on
+ * the job's channel 0.
+ */
+public final class JobPools {
+
+  private static volatile JobPools installed;
+
+  private final CommunicationThread comm;
+  private final Transport transport;
+  private final MasterAgent job;
+  private final AtomicInteger channels = new AtomicInteger();
+  private final Set<DistributedExecutor> open = ConcurrentHashMap.newKeySet();
+
+  private JobPools(CommunicationThread comm, Transport transport, MasterAgent job) {
+    this.comm = comm;
+    this.transport = transport;
+    this.job = job;
+  }
+
+  /** Makes the job's ranks available to further pools; the master, once. */
+  public static void install(CommunicationThread comm, Transport transport, MasterAgent job) {
+    installed = new JobPools(comm, transport, job);
+  }
+
+  public static boolean available() {
+    return installed != null;
+  }
+
+  /**
+   * Opens a pool on the first {@code workers} worker ranks of the job, or on all of them when
+   * {@code workers} is -1.
+   *
+   * @throws IllegalStateException outside a launched job's master
+   * @throws IllegalArgumentException when the job has fewer worker ranks
+   */
+  public static DistributedExecutor open(int workers, PoolOptions options) {
+    JobPools pools = installed;
+    if (pools == null) {
+      throw new IllegalStateException("the mpi backend's pools use the ranks of a job started by the jmpipool launcher"
+          + " (bin/jmpipool -n N MAIN_CLASS ...), and this JVM was not started that way; use the spawn or local backend");
+    }
+    return pools.openPool(workers, options);
+  }
+
+  private DistributedExecutor openPool(int workers, PoolOptions options) {
+    int available = transport.size() - 1;
+    if (workers == -1) {
+      workers = available;
+    }
+    if (workers < 1) {
+      throw new IllegalArgumentException("the job has no worker ranks (a single rank): a pool on the mpi backend needs"
+          + " at least 2 ranks");
+    }
+    if (workers > available) {
+      throw new IllegalArgumentException("the job has " + available + " worker ranks; a pool of " + workers
+          + " workers needs more (start the job with -n " + (workers + 1) + " or more)");
+    }
+    int channel = channels.incrementAndGet();
+    if (channel > Transport.MAX_CHANNEL) {
+      throw new IllegalStateException("this job has opened " + Transport.MAX_CHANNEL + " pools, the most it can");
+    }
+    PoolLayout layout = new PoolLayout(IntStream.rangeClosed(1, workers).toArray(), options.threadsPerWorker());
+    MasterAgent agent = new MasterAgent(transport, channel, layout, comm);
+    job.openPool(channel, layout);
+    CompletableFuture<Void> ended = comm.run(agent);
+    DistributedExecutor executor = new DistributedExecutor(agent, Pools.newCodec(), false, ended, options.seed());
+    open.add(executor);
+    ended.whenComplete((ignored, failure) -> open.remove(executor));
+    return executor;
+  }
+
+  /** Returns the pools on the job's ranks that have not ended. */
+  public static List<DistributedExecutor> openPools() {
+    JobPools pools = installed;
+    return pools == null ? List.of() : List.copyOf(pools.open);
+  }
+
+  /**
+   * Ends the pools the program left open, before the job's own executor stops its workers:
+   * tasks still queued are cancelled, running ones interrupted.
+   */
+  public static void endOpenPools(long graceSeconds) {
+    JobPools pools = installed;
+    if (pools == null) {
+      return;
+    }
+    for (MpiPoolExecutor pool : pools.open) {
+      pool.shutdownNow();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(graceSeconds);
+    for (MpiPoolExecutor pool : pools.open) {
+      try {
+        pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}

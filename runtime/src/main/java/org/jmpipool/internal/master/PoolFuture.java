@@ -1,0 +1,71 @@
+package org.jmpipool.internal.master;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jmpipool.internal.loop.CommunicationThread;
+
+/**
+ * A future of the pool, and of every stage that depends on one. Non-async dependent stages run on
+ * the thread that completes the future: the caller that decoded the result, the pool's decoder
+ * thread, or, for outcomes known on the master (a cancellation, a broken pool, a task handed over
+ * without serialization), the communication thread. A stage that waited on the communication
+ * thread for another result of the pool would wait forever, since only that thread can deliver
+ * it: such a wait fails at once instead.
+ *
+ * <p>Threads: any.
+ */
+class PoolFuture<T> extends CompletableFuture<T> {
+
+  private static final long BRIEF_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
+  @Override
+  public T get() throws InterruptedException, ExecutionException {
+    awaitBriefly();
+    return super.get();
+  }
+
+  @Override
+  public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+    awaitBriefly();
+    return super.get(timeout, unit);
+  }
+
+  @Override
+  public T join() {
+    awaitBriefly();
+    return super.join();
+  }
+
+  /**
+   * Polls for a while before the caller blocks: a result is often a round trip of microseconds
+   * away, and waking a parked thread on a busy machine costs more than that. Returns once the
+   * future is done or its outcome waits to be decoded ({@link #outcomeWaiting()}).
+   */
+  protected final void awaitBriefly() {
+    refuseOnCommunicationThread();
+    long start = System.nanoTime();
+    while (!isDone() && !outcomeWaiting() && System.nanoTime() - start < BRIEF_WAIT_NANOS) {
+      Thread.yield();
+    }
+  }
+
+  /** Returns whether an outcome has arrived, still encoded, for the waiting caller to decode. */
+  protected boolean outcomeWaiting() {
+    return false;
+  }
+
+  @Override
+  public <U> CompletableFuture<U> newIncompleteFuture() {
+    return new PoolFuture<>();
+  }
+
+  private void refuseOnCommunicationThread() {
+    if (!isDone() && CommunicationThread.isCurrent()) {
+      throw new IllegalStateException("a non-async stage of a jmpipool future waits for another jmpipool"
+          + " result; such stages run on the pool's communication thread, which alone delivers results:"
+          + " use the *Async variant (thenApplyAsync...) or thenCompose instead");
+    }
+  }
+}
