@@ -14,7 +14,7 @@ import org.jmpipool.internal.job.ProgramRunner;
 import org.jmpipool.internal.job.SignalDrain;
 import org.jmpipool.internal.loop.CommunicationThread;
 import org.jmpipool.internal.master.DistributedExecutor;
-import org.jmpipool.internal.master.MasterAgent;
+import org.jmpipool.internal.master.MasterProxy;
 import org.jmpipool.internal.master.PoolOptions;
 import org.jmpipool.internal.transport.MpiTransport;
 import org.jmpipool.internal.transport.Transport;
@@ -98,11 +98,10 @@ public final class Bootstrap {
 
   private static int runMaster(CommunicationThread comm, Transport transport, Codec codec, String className,
       String[] programArgs) {
-    PoolLayout layout = PoolLayout.allRanks(transport.size(), JobContext.threadsPerWorker());
-    MasterAgent agent = new MasterAgent(transport, 0, layout, comm);
-    comm.run(agent);
-    DistributedExecutor world = new DistributedExecutor(agent, codec, false, comm.finished(), JobContext.seed());
-    JobPools.install(comm, transport, agent);
+    DistributedExecutor world = DistributedExecutor.start(comm, transport, 0, transport.size() - 1, codec,
+        new PoolOptions(JobContext.threadsPerWorker(), null, JobContext.seed()), false);
+    MasterProxy master = world.front();
+    JobPools.install(comm, transport, world);
     ProgramRunner.Program program;
     MpiPoolExecutor executor = world;
     String[] arguments;
@@ -120,7 +119,7 @@ public final class Bootstrap {
     JobContext.install(executor);
     MpiPoolExecutor pool = executor;
     ExitWatch watch = new ExitWatch("master", (who, signal, number) -> {
-      reportHeldTasks(who, signal, agent);
+      reportHeldTasks(who, signal, master);
       List<DistributedExecutor> pools = new java.util.ArrayList<>(JobPools.openPools());
       if (pool != world) {
         pools.add((DistributedExecutor) pool);
@@ -130,7 +129,7 @@ public final class Bootstrap {
       System.exit(128 + number);
     }).install(() -> stopWorkers(pool, transport, EXIT_FAILED));
     // A signal that reached only a worker (a user's kill, a node's scheduler) ends the job the same way.
-    agent.onWorkerSignal((rank, name, number) -> watch.relay("worker rank " + rank, name, number));
+    master.onWorkerSignal((rank, name, number) -> watch.relay("worker rank " + rank, name, number));
     int status = EXIT_OK;
     try {
       program.run(pool, arguments);
@@ -190,9 +189,9 @@ public final class Bootstrap {
    * The job is being ended by a signal: say at once which tasks each worker holds (after a rank
    * failed, mpirun kills the job a second after its SIGTERM, before any orderly end).
    */
-  private static void reportHeldTasks(String who, String signal, MasterAgent agent) {
+  private static void reportHeldTasks(String who, String signal, MasterProxy master) {
     System.err.println("jmpipool: " + who + " received SIG" + signal + " (from the MPI runtime after a rank failed,"
-        + " or from the user or scheduler); tasks held by workers: " + describe(agent.heldTasksByWorker()));
+        + " or from the user or scheduler); tasks held by workers: " + describe(master.heldTasksByWorker()));
   }
 
   private static String describe(Map<Integer, List<Long>> tasksByWorker) {

@@ -12,19 +12,17 @@ import org.jmpipool.WorkerPool;
 import org.jmpipool.internal.job.JobPools;
 import org.jmpipool.internal.loop.CommunicationThread;
 import org.jmpipool.internal.master.DistributedExecutor;
-import org.jmpipool.internal.master.MasterAgent;
+import org.jmpipool.internal.master.MasterProxy;
 import org.jmpipool.internal.master.PoolOptions;
 import org.jmpipool.internal.master.ProcessPool;
 import org.jmpipool.internal.master.StoredObjects;
 import org.jmpipool.internal.master.StoringWorkerPool;
-import org.jmpipool.internal.master.TaskRecord;
 import org.jmpipool.internal.transport.InProcessNetwork;
 import org.jmpipool.internal.transport.MpiTransport;
 import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.transport.TransportException;
 import org.jmpipool.internal.wire.Codec;
 import org.jmpipool.internal.wire.HandedOver;
-import org.jmpipool.internal.wire.PoolLayout;
 import org.jmpipool.internal.worker.WorkerAgent;
 
 /** Builds the pools an embedding program asks for: local (threads) and spawned (MPI processes). */
@@ -47,26 +45,21 @@ public final class Pools {
       throw new IllegalArgumentException("a local pool needs at least 1 worker, not " + workers);
     }
     InProcessNetwork network = new InProcessNetwork(workers + 1);
-    PoolLayout layout = PoolLayout.allRanks(workers + 1, options.threadsPerWorker());
-    CommunicationThread masterThread = new CommunicationThread("jmpipool-local-master",
-        () -> network.endpoint(0));
+    CommunicationThread masterThread = new CommunicationThread("jmpipool-local-master", () -> network.endpoint(0));
     masterThread.start();
-    MasterAgent master = new MasterAgent(masterThread.opened().join(), 0, layout, masterThread);
-    LongFunction<HandedOver> handedOverTasks = serializeTasks ? null : id -> {
-      TaskRecord record = master.heldTask(id);
-      return record == null ? null : record.handedOver;
-    };
     Codec codec = newCodec();
+    DistributedExecutor executor = DistributedExecutor.start(masterThread, masterThread.opened().join(), 0, workers,
+        codec, options, !serializeTasks);
+    MasterProxy master = executor.front();
+    LongFunction<HandedOver> handedOverTasks = serializeTasks ? null : master::handedOverTask;
     for (int rank = 1; rank <= workers; rank++) {
       int workerRank = rank;
       CommunicationThread thread = new CommunicationThread("jmpipool-local-worker-" + rank,
           () -> network.endpoint(workerRank));
       thread.start();
-      thread.run(new WorkerAgent(thread.opened().join(), 0, layout, codec, thread, handedOverTasks, null));
+      thread.run(new WorkerAgent(thread.opened().join(), 0, master.layout(), codec, thread, handedOverTasks, null));
     }
-    masterThread.run(master);
-    return started(new DistributedExecutor(master, codec, !serializeTasks, masterThread.finished(), options.seed()),
-        options);
+    return executor;
   }
 
   /**
@@ -80,12 +73,12 @@ public final class Pools {
     if (workers < 1) {
       throw new IllegalArgumentException("a pool needs at least 1 worker, not " + workers);
     }
-    return started(JobPools.open(workers, options), options);
+    return JobPools.open(workers, options);
   }
 
   /** Opens a pool on every worker rank of the launched job this JVM is the master of. */
   public static MpiPoolExecutor onJobWithAllRanks(PoolOptions options) {
-    return started(JobPools.open(-1, options), options);
+    return JobPools.open(-1, options);
   }
 
   /**
@@ -106,18 +99,6 @@ public final class Pools {
    */
   public static WorkerPool workerPool(MpiPoolExecutor executor) {
     return new StoringWorkerPool((DistributedExecutor) executor);
-  }
-
-  /** Returns whether this JVM is the master of a launched job, whose ranks can serve further pools. */
-  public static boolean onJobAvailable() {
-    return JobPools.available();
-  }
-
-  private static DistributedExecutor started(DistributedExecutor executor, PoolOptions options) {
-    if (options.initializer() != null) {
-      executor.initialize(options.initializer());
-    }
-    return executor;
   }
 
   /**
@@ -166,13 +147,11 @@ public final class Pools {
       Thread.currentThread().interrupt();
       throw new PoolStartException("interrupted while starting spawned workers", e);
     }
-    MasterAgent master = new MasterAgent(transport, 0, PoolLayout.allRanks(transport.size(), options.threadsPerWorker()),
-        thread);
-    thread.run(master);
-    DistributedExecutor executor = new DistributedExecutor(master, newCodec(), false, thread.finished(), options.seed());
+    DistributedExecutor executor = DistributedExecutor.start(thread, transport, 0, transport.size() - 1, newCodec(),
+        options, false);
     Runnable cancelCloseAtExit = MpiTransport.beforeFinalizing(() -> closeAtExit(executor));
-    thread.finished().whenComplete((ignored, failure) -> cancelCloseAtExit.run());
-    return started(executor, options);
+    executor.ended().whenComplete((ignored, failure) -> cancelCloseAtExit.run());
+    return executor;
   }
 
   /** A spawned pool still open when the JVM exits is ended before MPI is finalized. */

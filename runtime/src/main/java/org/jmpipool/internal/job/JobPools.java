@@ -2,25 +2,22 @@ package org.jmpipool.internal.job;
 
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
 import org.jmpipool.MpiPoolExecutor;
-import org.jmpipool.internal.Pools;
 import org.jmpipool.internal.loop.CommunicationThread;
 import org.jmpipool.internal.master.DistributedExecutor;
-import org.jmpipool.internal.master.MasterAgent;
 import org.jmpipool.internal.master.PoolOptions;
 import org.jmpipool.internal.transport.Transport;
-import org.jmpipool.internal.wire.PoolLayout;
 
 /**
  * Further pools on the ranks of a launched job, besides the job's own executor: each gets its
  * own channel, its own master agent on the master's communication thread, and its own worker
  * agents (task threads, initializer, stored objects) on the worker ranks, opened by a frame on
  * the job's channel 0.
+ *
+ * <p>Threads: installed by the master's main thread; pools are opened and ended by any thread.
  */
 public final class JobPools {
 
@@ -28,23 +25,20 @@ public final class JobPools {
 
   private final CommunicationThread comm;
   private final Transport transport;
-  private final MasterAgent job;
+  /** The job's own pool, on channel 0, whose workers are asked to serve the further pools. */
+  private final DistributedExecutor job;
   private final AtomicInteger channels = new AtomicInteger();
   private final Set<DistributedExecutor> open = ConcurrentHashMap.newKeySet();
 
-  private JobPools(CommunicationThread comm, Transport transport, MasterAgent job) {
+  private JobPools(CommunicationThread comm, Transport transport, DistributedExecutor job) {
     this.comm = comm;
     this.transport = transport;
     this.job = job;
   }
 
   /** Makes the job's ranks available to further pools; the master, once. */
-  public static void install(CommunicationThread comm, Transport transport, MasterAgent job) {
+  public static void install(CommunicationThread comm, Transport transport, DistributedExecutor job) {
     installed = new JobPools(comm, transport, job);
-  }
-
-  public static boolean available() {
-    return installed != null;
   }
 
   /**
@@ -80,13 +74,12 @@ public final class JobPools {
     if (channel > Transport.MAX_CHANNEL) {
       throw new IllegalStateException("this job has opened " + Transport.MAX_CHANNEL + " pools, the most it can");
     }
-    PoolLayout layout = new PoolLayout(IntStream.rangeClosed(1, workers).toArray(), options.threadsPerWorker());
-    MasterAgent agent = new MasterAgent(transport, channel, layout, comm);
-    job.openPool(channel, layout);
-    CompletableFuture<Void> ended = comm.run(agent);
-    DistributedExecutor executor = new DistributedExecutor(agent, Pools.newCodec(), false, ended, options.seed());
+    DistributedExecutor executor = DistributedExecutor.start(comm, transport, channel, workers, job.codec(), options,
+        false);
+    // Tasks on the new channel wait on the workers until this frame has opened it there.
+    job.front().openPool(channel, executor.front().layout());
     open.add(executor);
-    ended.whenComplete((ignored, failure) -> open.remove(executor));
+    executor.ended().whenComplete((ignored, failure) -> open.remove(executor));
     return executor;
   }
 

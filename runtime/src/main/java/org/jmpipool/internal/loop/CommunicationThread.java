@@ -64,20 +64,23 @@ public final class CommunicationThread extends Thread {
   /**
    * Runs an agent on this thread, from its next pass; any thread.
    *
-   * @return completes when the agent is done, or exceptionally when the thread fails
+   * @return completes when the agent is done and, for the thread's primary agent, the transport
+   *     closed too; exceptionally when the thread fails
    * @throws IllegalStateException when the thread has finished its agents
    */
   public CompletableFuture<Void> run(Agent agent) {
     CompletableFuture<Void> done = new CompletableFuture<>();
+    boolean primary;
     synchronized (this) {
       if (closing) {
         throw new IllegalStateException("the pool's communication has ended; no new pool can use it");
       }
       arriving.add(new Hosted(agent, done));
+      primary = !primaryGiven.isDone();
+      primaryGiven.complete(null);
     }
-    primaryGiven.complete(null);
     LockSupport.unpark(this);
-    return done;
+    return primary ? finished : done;
   }
 
   @Override

@@ -30,9 +30,11 @@ import org.jmpipool.SerializableFunction;
 import org.jmpipool.SerializableRunnable;
 import org.jmpipool.TaskSerializationException;
 import org.jmpipool.internal.loop.CommunicationThread;
+import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.wire.Codec;
 import org.jmpipool.internal.wire.HandedOver;
 import org.jmpipool.internal.wire.Payload;
+import org.jmpipool.internal.wire.PoolLayout;
 import org.jmpipool.internal.wire.TaskKind;
 import org.jmpipool.internal.wire.TaskSeeds;
 import org.jmpipool.internal.wire.ThrowableCodec;
@@ -42,8 +44,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link MpiPoolExecutor} of a pool's master, whatever its workers are (ranks of a launched
  * job, spawned processes, threads of this JVM): encodes tasks on the calling thread and hands
- * them to the {@link MasterAgent} on the communication thread. In a local pool that does not
- * serialize, tasks are handed over as they are.
+ * them, through the pool's {@link MasterProxy}, to its {@link MasterAgent} on the communication
+ * thread. In a local pool that does not serialize, tasks are handed over as they are.
+ *
+ * <p>Threads: any, but {@link #close()}, {@link #awaitTermination}, {@link #shutdownNow()},
+ * {@code invokeAll} and {@code invokeAny} refuse the communication thread (they would wait for
+ * it), and close and awaitTermination refuse a stage of one of the pool's results.
  */
 public final class DistributedExecutor implements MpiPoolExecutor {
 
@@ -51,7 +57,8 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   /** How long shutdownNow() waits for the workers to give back their unstarted tasks. */
   private static final long CANCEL_ALL_WAIT_MILLIS = 2_000;
 
-  private final MasterAgent agent;
+  private final MasterProxy front;
+  private final CompletableFuture<Void> ended;
   private final Codec codec;
   /** Whether tasks are handed to workers as objects (local pools without serialization). */
   private final boolean handsOver;
@@ -80,18 +87,40 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   /** The stored objects of the WorkerPool built on this executor, or {@code null}. */
   private volatile StoredObjects stored;
 
-  /**
-   * Creates the executor of a pool.
-   *
-   * @param ended completes when the pool has ended (its workers stopped)
-   * @param seed the pool's random seed
-   */
-  public DistributedExecutor(MasterAgent agent, Codec codec, boolean handsOver, CompletableFuture<Void> ended, long seed) {
-    this.agent = agent;
+  private DistributedExecutor(MasterProxy front, Codec codec, boolean handsOver, CompletableFuture<Void> ended,
+      long seed) {
+    this.front = front;
+    this.ended = ended;
     this.codec = codec;
     this.handsOver = handsOver;
     this.seed = seed;
     ended.whenComplete((ignored, failure) -> releaseTermination());
+  }
+
+  /**
+   * Starts the master's side of a pool whose workers are ranks 1 to {@code workers} of a
+   * transport: its agent on the communication thread, and the executor in front of it; the
+   * pool's initializer, if any, goes to every worker first. The one way every kind of pool (a
+   * launched job's, a further pool on its ranks, a spawned or local pool) gets its master.
+   *
+   * @param thread the communication thread that runs the agent, which the transport belongs to
+   * @param channel the pool's channel on the transport
+   * @param workers how many workers the pool has
+   * @param codec encodes the pool's tasks and decodes their results
+   * @param options threads per worker, initializer, seed
+   * @param handsOver whether tasks are handed to the workers as objects (a local pool that does
+   *     not serialize)
+   * @return the pool's executor
+   */
+  public static DistributedExecutor start(CommunicationThread thread, Transport transport, int channel, int workers,
+      Codec codec, PoolOptions options, boolean handsOver) {
+    MasterProxy front = new MasterProxy(PoolLayout.allRanks(workers + 1, options.threadsPerWorker()), thread);
+    CompletableFuture<Void> ended = thread.run(new MasterAgent(transport, channel, front));
+    DistributedExecutor executor = new DistributedExecutor(front, codec, handsOver, ended, options.seed());
+    if (options.initializer() != null) {
+      executor.initialize(options.initializer());
+    }
+    return executor;
   }
 
   private static ForkJoinPool newDecoder() {
@@ -103,8 +132,14 @@ public final class DistributedExecutor implements MpiPoolExecutor {
     return new ForkJoinPool(1, threads, null, true, 0, 256, 1, null, 5, TimeUnit.SECONDS);
   }
 
-  MasterAgent agent() {
-    return agent;
+  /** Returns the front of the pool's agent. */
+  public MasterProxy front() {
+    return front;
+  }
+
+  /** Completes when the pool has ended: its workers stopped and, for a pool of its own, its transport closed. */
+  public CompletableFuture<Void> ended() {
+    return ended;
   }
 
   /**
@@ -146,7 +181,8 @@ public final class DistributedExecutor implements MpiPoolExecutor {
     }
   }
 
-  Codec codec() {
+  /** Returns the codec of the pool's tasks and results. */
+  public Codec codec() {
     return codec;
   }
 
@@ -164,9 +200,9 @@ public final class DistributedExecutor implements MpiPoolExecutor {
    *
    * @param initializer what to run once on each worker; its value becomes the worker's state
    */
-  public void initialize(Callable<?> initializer) {
-    for (int index = 0; index < agent.workerCount(); index++) {
-      int rank = agent.layout().rankOf(index);
+  private void initialize(Callable<?> initializer) {
+    for (int index = 0; index < front.workerCount(); index++) {
+      int rank = front.layout().rankOf(index);
       TaskRecord.Completion outcome = new TaskRecord.Completion() {
         @Override
         public void onResult(Payload result, long executionNanos) {
@@ -180,7 +216,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
           decodeLater(() -> {
             try {
               Throwable failure = ThrowableCodec.decode(kept);
-              agent.execute(() -> agent.initializerFailed(rank, failure));
+              front.initializerFailed(rank, failure);
             } finally {
               kept.release();
               releaseTermination();
@@ -191,7 +227,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
         @Override
         public void onFailure(Throwable failure) {
           if (!(failure instanceof BrokenPoolException)) {
-            agent.initializerFailed(rank, failure);
+            front.initializerFailed(rank, failure);
           }
         }
 
@@ -211,7 +247,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
 
   @Override
   public int workers() {
-    return agent.broken() != null ? 0 : agent.workerCount();
+    return front.broken() != null ? 0 : front.workerCount();
   }
 
   /** Returns whether tasks are handed to the workers as objects, without serialization. */
@@ -232,7 +268,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
    */
   <T> CompletableFuture<T> submitTo(int workerIndex, Callable<T> task) {
     Objects.requireNonNull(task, "task");
-    Objects.checkIndex(workerIndex, agent.workerCount());
+    Objects.checkIndex(workerIndex, front.workerCount());
     return submitEncoded(TaskKind.CALL, task, null, this::decodeValue, task::call, workerIndex);
   }
 
@@ -408,7 +444,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
     submitLock.readLock().lock();
     try {
       rejectIfShutdown();
-      agent.submit(record);
+      front.submit(record);
     } finally {
       submitLock.readLock().unlock();
     }
@@ -445,7 +481,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   }
 
   void cancel(TaskRecord record, boolean interrupt) {
-    agent.cancel(record, interrupt);
+    front.cancel(record, interrupt);
   }
 
   /** Waiting on the communication thread would wait for itself: refuse instead of hanging. */
@@ -470,11 +506,11 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   }
 
   void rejectIfShutdown() {
-    BrokenPoolException broken = agent.broken();
+    BrokenPoolException broken = front.broken();
     if (broken != null) {
       throw new BrokenPoolException(broken.getMessage(), broken.workerRank(), broken.getCause());
     }
-    if (agent.isShutdown()) {
+    if (front.isShutdown()) {
       throw new RejectedExecutionException("the executor has been shut down");
     }
   }
@@ -578,7 +614,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   public void shutdown() {
     submitLock.writeLock().lock();
     try {
-      agent.markShutdown();
+      front.markShutdown();
     } finally {
       submitLock.writeLock().unlock();
     }
@@ -590,7 +626,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
     shutdown();
     CompletableFuture<List<Runnable>> onMaster = new CompletableFuture<>();
     CompletableFuture<List<Runnable>> everywhere = new CompletableFuture<>();
-    agent.cancelAll(true, MasterAgent.SHUT_DOWN, onMaster, everywhere);
+    front.cancelAll(true, MasterAgent.SHUT_DOWN, onMaster, everywhere);
     try {
       return everywhere.get(CANCEL_ALL_WAIT_MILLIS, TimeUnit.MILLISECONDS);
     } catch (TimeoutException | ExecutionException e) {
@@ -612,23 +648,23 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   public CompletableFuture<List<Runnable>> stopHandingOut(String reason) {
     shutdown();
     CompletableFuture<List<Runnable>> everywhere = new CompletableFuture<>();
-    agent.cancelAll(false, reason, new CompletableFuture<>(), everywhere);
+    front.cancelAll(false, reason, new CompletableFuture<>(), everywhere);
     return everywhere;
   }
 
   /** Returns how many tasks have run, with a result or a failure. */
   public long tasksRun() {
-    return agent.tasksRun();
+    return front.tasksRun();
   }
 
   /** Returns how many tasks the workers hold; after {@link #stopHandingOut}, those running. */
   public int tasksHeld() {
-    return agent.tasksHeld();
+    return front.tasksHeld();
   }
 
   @Override
   public boolean isShutdown() {
-    return agent.isShutdown();
+    return front.isShutdown();
   }
 
   @Override
@@ -664,7 +700,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
 
   @Override
   public String toString() {
-    return "MpiPoolExecutor[workers=" + workers() + (agent.broken() != null ? ", broken" : "")
+    return "MpiPoolExecutor[workers=" + workers() + (front.broken() != null ? ", broken" : "")
         + (isTerminated() ? ", terminated" : isShutdown() ? ", shut down" : "") + "]";
   }
 }

@@ -6,14 +6,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.jmpipool.BrokenPoolException;
 import org.jmpipool.internal.loop.Agent;
 import org.jmpipool.internal.loop.IdleStrategy;
@@ -29,29 +25,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The master's communication loop for one pool: takes submitted tasks, hands them to workers
- * with free credit (several per worker, batched into one message per worker and pass), matches
- * results to tasks by id, and stops the workers once the executor is shut down and idle.
- *
- * <p>Each worker's credit (tasks it may hold) follows the measured task time: enough tasks to
- * cover a round trip for each of its task threads, so that no thread waits for the next task,
- * and no more, so that long tasks stay balanced across workers. Tasks meant for one worker (an
- * initializer, {@code WorkerPool.applyOn}) wait in that worker's own queue and go first,
- * regardless of credit.
+ * The master's communication loop for one pool: takes submitted tasks, hands them to workers as
+ * its {@link DispatchPolicy} says (several per worker, batched into one message per worker and
+ * pass), matches results to tasks by id, and stops the workers once the executor is shut down
+ * and idle. Tasks meant for one worker (an initializer, {@code WorkerPool.applyOn}) wait in that
+ * worker's own queue and go first, regardless of credit. Other threads reach it only through its
+ * {@link MasterProxy}.
  *
  * <p>A pool breaks in one of two ways. A worker that ends unexpectedly takes the whole pool with
  * it (its tasks are lost, and MPI may no longer deliver): everything fails and the transport is
  * aborted. An initializer that fails leaves the workers running: everything fails, and the
  * workers are told to drop their tasks and stop, as in an orderly end.
+ *
+ * <p>Threads: the communication thread only.
  */
-public final class MasterAgent implements Agent, Wire.FrameHandler {
+final class MasterAgent implements Agent, Wire.FrameHandler {
 
   private static final Logger LOG = LoggerFactory.getLogger(MasterAgent.class);
   private static final int MAX_MESSAGES_PER_PASS = 64;
-  /** A worker holds tasks worth about this much work per task thread, so a round trip never starves it. */
-  private static final long CREDIT_COVER_NANOS = 1_000_000;
-  private static final int MIN_CREDIT = 2;
-  private static final int MAX_CREDIT = 1024;
   /** Stop adding tasks to a worker's batch beyond this size; the rest go in the next message. */
   private static final int MAX_BATCH_BYTES = 1 << 20;
   /** How long a pool broken by its initializer waits for its workers to stop before it counts as ended. */
@@ -60,71 +51,33 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
   static final String SHUT_DOWN = "was cancelled before it started (the executor was shut down)";
 
   private final Transport transport;
-  private final int channel;
   private final PoolLayout layout;
-  private volatile boolean shutdown;
-  /** Set once the pool broke: it then fails everything it holds or gets. */
-  private volatile BrokenPoolException broken;
+  private final MasterProxy front;
   /** Whether the pool broke with its workers still running (they are then stopped in order). */
   private boolean brokenSoftly;
   private long brokenAt;
-  private final ConcurrentLinkedQueue<TaskRecord> submissions = new ConcurrentLinkedQueue<>();
-  private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
   private final ArrayDeque<TaskRecord> waiting = new ArrayDeque<>();
-  /** Concurrent only so that a dying JVM can say which tasks were held without asking this thread. */
-  private final Map<Long, TaskRecord> held = new ConcurrentHashMap<>();
   private final WorkerLink[] workers;
+  private final DispatchPolicy dispatch;
   private final Inbox inbox;
-  private final Thread thread;
   private long nextId = 1;
   private boolean stopSent;
   private int stoppedWorkers;
   /** The cancellations in progress, oldest first. */
   private final ArrayDeque<CancelAll> cancellations = new ArrayDeque<>();
+  /** Numbers the cancellations sent to workers, which echo them. */
   private long cancellationsStarted;
-  /** Results and failures received: tasks that ran. Written by the communication thread only. */
-  private volatile long tasksRun;
-  /** Hears of signals that reached a worker; the launched job's master ends the job then. */
-  private volatile WorkerSignalListener workerSignals = (rank, name, number) ->
-      LOG.warn("jmpipool: worker rank {} received SIG{}", rank, name);
 
-  /** Hears of a signal that reached a worker; called on the communication thread, must not block. */
-  @FunctionalInterface
-  public interface WorkerSignalListener {
-    /**
-     * A worker received a signal.
-     *
-     * @param rank the worker's rank
-     * @param name the signal's name, such as {@code TERM}
-     * @param number its number
-     */
-    void signalled(int rank, String name, int number);
-  }
-
-  /** What the master knows of one worker. */
+  /** The master's link to one worker. */
   private static final class WorkerLink {
     final int rank;
     final Outbox outbox;
-    final int threads;
     /** Tasks for this worker only, sent before any other. */
     final ArrayDeque<TaskRecord> pinned = new ArrayDeque<>();
-    int holding;
-    /** Moving average of the time per task, or -1 before the first result. */
-    private double averageNanos = -1;
-    /** How many tasks the worker may hold; follows {@link #averageNanos}. */
-    int credit;
 
-    WorkerLink(int rank, int channel, int threads) {
+    WorkerLink(int rank, int channel) {
       this.rank = rank;
       this.outbox = new Outbox(rank, channel);
-      this.threads = threads;
-      this.credit = MIN_CREDIT * threads;
-    }
-
-    void observe(long executionNanos) {
-      averageNanos = averageNanos < 0 ? executionNanos : 0.8 * averageNanos + 0.2 * executionNanos;
-      double cover = CREDIT_COVER_NANOS / Math.max(averageNanos, 1.0);
-      credit = (int) Math.max(MIN_CREDIT, Math.min(MAX_CREDIT, Math.ceil(cover) + 1)) * threads;
     }
   }
 
@@ -156,86 +109,23 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
    * Creates the agent.
    *
    * @param channel the pool's channel
-   * @param layout the pool's workers
-   * @param thread the communication thread, unparked when work arrives
+   * @param front the proxy through which other threads reach this agent
    */
-  public MasterAgent(Transport transport, int channel, PoolLayout layout, Thread thread) {
+  MasterAgent(Transport transport, int channel, MasterProxy front) {
     this.transport = transport;
-    this.channel = channel;
-    this.layout = layout;
-    this.thread = thread;
+    this.layout = front.layout();
+    this.front = front;
     this.inbox = new Inbox(transport, channel, this);
     this.workers = new WorkerLink[layout.workers()];
     for (int i = 0; i < workers.length; i++) {
-      workers[i] = new WorkerLink(layout.rankOf(i), channel, layout.threadsPerWorker());
+      workers[i] = new WorkerLink(layout.rankOf(i), channel);
     }
-  }
-
-  int workerCount() {
-    return workers.length;
-  }
-
-  PoolLayout layout() {
-    return layout;
-  }
-
-  /** Returns how many tasks have run (with a result or a failure); any thread. */
-  long tasksRun() {
-    return tasksRun;
-  }
-
-  /** Returns how many tasks the workers hold (running, or queued on them); any thread. */
-  int tasksHeld() {
-    return held.size();
-  }
-
-  /** Returns the record of a task some worker holds, or {@code null}; any thread. */
-  public TaskRecord heldTask(long id) {
-    return held.get(id);
-  }
-
-  /** Queues a task; any thread. */
-  void submit(TaskRecord record) {
-    submissions.add(record);
-    if (broken != null) {
-      // The loop may have ended before this task was queued: nobody else will fail it.
-      failSubmissions(broken);
-    }
-    LockSupport.unpark(thread);
-  }
-
-  /** Returns why the pool broke, or {@code null} while it works. */
-  BrokenPoolException broken() {
-    return broken;
-  }
-
-  /**
-   * Accepts no more tasks: once those already submitted are answered, the workers are stopped
-   * and the transport closed. Any thread; the caller makes sure no submission races with it.
-   */
-  void markShutdown() {
-    shutdown = true;
-    LockSupport.unpark(thread);
-  }
-
-  boolean isShutdown() {
-    return shutdown;
-  }
-
-  /** Sets what happens when a worker reports a signal; any thread. */
-  public void onWorkerSignal(WorkerSignalListener listener) {
-    workerSignals = listener;
-  }
-
-  /** Runs an action on the communication thread; any thread. */
-  void execute(Runnable command) {
-    commands.add(command);
-    LockSupport.unpark(thread);
+    this.dispatch = new DispatchPolicy(layout.workers(), layout.threadsPerWorker());
   }
 
   @Override
   public int doWork() {
-    if (broken == null && stoppedWorkers < workers.length) {
+    if (front.broken == null && stoppedWorkers < workers.length) {
       Transport.LostPeer lost = transport.lostPeer();
       if (lost != null) {
         breakPool(lost.rank(), lost.description(), null, false);
@@ -255,7 +145,7 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
 
   @Override
   public boolean done() {
-    if (broken != null && (!brokenSoftly || System.nanoTime() - brokenAt > BROKEN_STOP_GRACE_NANOS)) {
+    if (front.broken != null && (!brokenSoftly || System.nanoTime() - brokenAt > BROKEN_STOP_GRACE_NANOS)) {
       return true;
     }
     if (!stopSent || stoppedWorkers < workers.length) {
@@ -277,7 +167,7 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
         return IdleStrategy.Expecting.SEND_PROGRESS;
       }
     }
-    return held.isEmpty() ? IdleStrategy.Expecting.LOCAL_EVENT : IdleStrategy.Expecting.MESSAGE;
+    return front.held.isEmpty() ? IdleStrategy.Expecting.LOCAL_EVENT : IdleStrategy.Expecting.MESSAGE;
   }
 
   @Override
@@ -287,9 +177,9 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
 
   private int runCommands() {
     int count = 0;
-    Runnable command;
-    while ((command = commands.poll()) != null) {
-      command.run();
+    Consumer<MasterAgent> command;
+    while ((command = front.commands.poll()) != null) {
+      command.accept(this);
       count++;
     }
     return count;
@@ -298,7 +188,7 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
   private int takeSubmissions() {
     int count = 0;
     TaskRecord record;
-    while ((record = submissions.poll()) != null) {
+    while ((record = front.submissions.poll()) != null) {
       if (record.target >= 0) {
         workers[record.target].pinned.add(record);
       } else {
@@ -309,52 +199,38 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
     return count;
   }
 
-  /**
-   * Hands waiting tasks to the workers holding the fewest, ties to the lowest rank: tasks spread
-   * evenly under load, and a caller waiting for each result in turn keeps one worker awake while
-   * the others idle.
-   */
+  /** Sends the pinned tasks, then hands waiting ones out as the dispatch policy says. */
   private int dispatch() {
     int sent = 0;
-    for (WorkerLink worker : workers) {
+    for (int index = 0; index < workers.length; index++) {
       TaskRecord record;
-      while ((record = worker.pinned.poll()) != null) {
-        sent += send(record, worker);
+      while ((record = workers[index].pinned.poll()) != null) {
+        sent += send(record, index);
       }
     }
     while (!waiting.isEmpty()) {
-      WorkerLink worker = leastLoadedWithCredit();
-      if (worker == null) {
+      int index = dispatch.pick(worker -> workers[worker].outbox.pendingBytes() <= MAX_BATCH_BYTES);
+      if (index < 0) {
         break;
       }
-      sent += send(waiting.poll(), worker);
+      sent += send(waiting.poll(), index);
     }
     return sent;
   }
 
-  private int send(TaskRecord record, WorkerLink worker) {
+  private int send(TaskRecord record, int index) {
     if (record.cancelled) {
       record.dropPayload();
       return 0;
     }
+    WorkerLink worker = workers[index];
     record.id = nextId++;
-    record.worker = worker.rank;
-    held.put(record.id, record);
-    worker.holding++;
+    record.workerIndex = index;
+    front.held.put(record.id, record);
+    dispatch.sent(index);
     worker.outbox.append(Wire.TASK, record.kind.flags(), record.id, record.randomBase, record.payload);
     record.payload = null;
     return 1;
-  }
-
-  private WorkerLink leastLoadedWithCredit() {
-    WorkerLink best = null;
-    for (WorkerLink worker : workers) {
-      if (worker.holding < worker.credit && worker.outbox.pendingBytes() <= MAX_BATCH_BYTES
-          && (best == null || worker.holding < best.holding)) {
-        best = worker;
-      }
-    }
-    return best;
   }
 
   private int flush() {
@@ -369,8 +245,8 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
   }
 
   private void stopWorkersWhenIdle() {
-    if (!stopSent && shutdown && submissions.isEmpty() && waiting.isEmpty()
-        && held.isEmpty() && commands.isEmpty() && noPinnedTasks()) {
+    if (!stopSent && front.shutdown && front.submissions.isEmpty() && waiting.isEmpty()
+        && front.held.isEmpty() && front.commands.isEmpty() && noPinnedTasks()) {
       sendStop();
     }
   }
@@ -392,49 +268,33 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
     flush();
   }
 
-  /**
-   * Stores an object on every worker: sent to a few, which forward it along the broadcast tree.
-   * Any thread; frames already queued for a worker reach it first.
-   *
-   * @param id the object's {@code RemoteRef} number
-   * @param encoded the object's encoding
-   */
+  /** Stores an object on every worker: sent to a few, which forward it along the broadcast tree. */
   void storeEverywhere(long id, Payload encoded) {
-    execute(() -> {
-      for (int target : layout.broadcastTargets(0)) {
-        workers[target].outbox.append(Wire.STORE, (byte) 1, id, 0, encoded.share());
-      }
-      encoded.release();
-    });
+    for (int target : layout.broadcastTargets(0)) {
+      workers[target].outbox.append(Wire.STORE, (byte) 1, id, 0, encoded.share());
+    }
+    encoded.release();
   }
 
-  /** Stores an object on one worker; any thread. */
+  /** Stores an object on one worker. */
   void storeOn(int workerIndex, long id, Payload encoded) {
-    execute(() -> workers[workerIndex].outbox.append(Wire.STORE, (byte) 0, id, 0, encoded));
+    workers[workerIndex].outbox.append(Wire.STORE, (byte) 0, id, 0, encoded);
   }
 
-  /**
-   * Asks the workers of a new pool, on this pool's channel 0, to serve it on its own channel;
-   * any thread.
-   */
-  public void openPool(int poolChannel, PoolLayout poolLayout) {
-    Payload encoded = Payload.of(poolLayout.encode());
-    execute(() -> {
-      for (int rank : poolLayout.members()) {
-        workers[layout.indexOf(rank)].outbox.append(Wire.OPEN, (byte) 0, poolChannel, 0, encoded);
-      }
-    });
+  /** Asks the workers of a new pool to serve it on its own channel. */
+  void openPool(int poolChannel, PoolLayout poolLayout, Payload encodedLayout) {
+    for (int rank : poolLayout.members()) {
+      workers[layout.indexOf(rank)].outbox.append(Wire.OPEN, (byte) 0, poolChannel, 0, encodedLayout);
+    }
   }
 
-  /** Drops an object on every worker; any thread. */
+  /** Drops an object on every worker, unless they are gone or going. */
   void free(long id) {
-    execute(() -> {
-      if (broken == null && !stopSent) {
-        for (WorkerLink worker : workers) {
-          worker.outbox.append(Wire.FREE, (byte) 0, id, 0);
-        }
+    if (front.broken == null && !stopSent) {
+      for (WorkerLink worker : workers) {
+        worker.outbox.append(Wire.FREE, (byte) 0, id, 0);
       }
-    });
+    }
   }
 
   @Override
@@ -443,7 +303,7 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
       case Wire.RESULT -> {
         TaskRecord record = release(source, id, aux);
         if (record != null) {
-          tasksRun++;
+          front.tasksRun++;
           record.completion.onResult(payload, aux);
         } else {
           payload.release();
@@ -452,7 +312,7 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
       case Wire.FAILED -> {
         TaskRecord record = release(source, id, aux);
         if (record != null) {
-          tasksRun++;
+          front.tasksRun++;
           if (record.handedOver != null) {
             record.completion.onFailure(record.handedOver.failure());
           } else {
@@ -482,8 +342,8 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
         }
       }
       case Wire.STOPPED -> stoppedWorkers++;
-      case Wire.SIGNALLED -> workerSignals.signalled(source, new String(payload.toArray(), StandardCharsets.UTF_8),
-          (int) id);
+      case Wire.SIGNALLED -> front.workerSignals.signalled(source,
+          new String(payload.toArray(), StandardCharsets.UTF_8), (int) id);
       case Wire.WORKER_EXITING -> breakPool(source,
           "worker rank " + source + " is exiting (" + new String(payload.toArray(), StandardCharsets.UTF_8) + ")",
           null, false);
@@ -492,35 +352,29 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
   }
 
   private TaskRecord release(int source, long id, long executionNanos) {
-    TaskRecord record = held.remove(id);
+    TaskRecord record = front.held.remove(id);
     if (record == null) {
-      if (broken != null) {
+      if (front.broken != null) {
         // Failed already when the pool broke; the worker answers as it drops its tasks.
         return null;
       }
       throw new IllegalStateException("rank " + source + " answered task " + id + ", which it does not hold");
     }
-    WorkerLink worker = workers[record.worker - 1];
-    worker.holding--;
-    if (executionNanos >= 0) {
-      worker.observe(executionNanos);
-    }
+    dispatch.answered(record.workerIndex, executionNanos);
     return record;
   }
 
-  /** Cancels a task on behalf of its future; any thread. */
+  /** Cancels a task on behalf of its future. */
   void cancel(TaskRecord record, boolean interrupt) {
-    execute(() -> {
-      if (record.worker < 0) {
-        record.cancelled = true;
-      } else if (held.containsKey(record.id)) {
-        workers[record.worker - 1].outbox.append(Wire.CANCEL, (byte) (interrupt ? 1 : 0), record.id, 0);
-      }
-    });
+    if (record.workerIndex < 0) {
+      record.cancelled = true;
+    } else if (front.held.containsKey(record.id)) {
+      workers[record.workerIndex].outbox.append(Wire.CANCEL, (byte) (interrupt ? 1 : 0), record.id, 0);
+    }
   }
 
   /**
-   * Cancels every task not started, and interrupts every running one if asked to; any thread.
+   * Cancels every task not started, and interrupts every running one if asked to.
    *
    * @param interrupt whether running tasks are interrupted
    * @param reason completes "a task ..." in the message of the cancelled tasks' exceptions
@@ -529,31 +383,29 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
    */
   void cancelAll(boolean interrupt, String reason, CompletableFuture<List<Runnable>> onMaster,
       CompletableFuture<List<Runnable>> everywhere) {
-    execute(() -> {
-      takeSubmissions();
-      CancelAll request = new CancelAll(++cancellationsStarted, everywhere, reason);
-      for (TaskRecord record : unsentTasks()) {
-        if (!record.cancelled) {
-          // An initializer is the pool's, not a task the caller submitted: not reported as one.
-          if (record.kind != TaskKind.INIT) {
-            request.notStarted.add(record.original);
-          }
-          record.completion.onNotStarted(reason);
+    takeSubmissions();
+    CancelAll request = new CancelAll(++cancellationsStarted, everywhere, reason);
+    for (TaskRecord record : unsentTasks()) {
+      if (!record.cancelled) {
+        // An initializer is the pool's, not a task the caller submitted: not reported as one.
+        if (record.kind != TaskKind.INIT) {
+          request.notStarted.add(record.original);
         }
+        record.completion.onNotStarted(reason);
       }
-      onMaster.complete(List.copyOf(request.notStarted));
-      for (WorkerLink worker : workers) {
-        if (worker.holding > 0) {
-          worker.outbox.append(Wire.CANCEL_ALL, (byte) (interrupt ? 1 : 0), 0, request.number);
-          request.awaited.add(worker.rank);
-        }
+    }
+    onMaster.complete(List.copyOf(request.notStarted));
+    for (int index = 0; index < workers.length; index++) {
+      if (dispatch.holding(index) > 0) {
+        workers[index].outbox.append(Wire.CANCEL_ALL, (byte) (interrupt ? 1 : 0), 0, request.number);
+        request.awaited.add(workers[index].rank);
       }
-      if (request.awaited.isEmpty()) {
-        request.complete();
-      } else {
-        cancellations.add(request);
-      }
-    });
+    }
+    if (request.awaited.isEmpty()) {
+      request.complete();
+    } else {
+      cancellations.add(request);
+    }
   }
 
   /**
@@ -570,27 +422,12 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
   }
 
   /**
-   * Describes the tasks each worker holds, for messages about a job that ends abnormally; any
-   * thread (the answer may be a moment old).
-   *
-   * @return one entry per worker holding tasks: rank to task ids
-   */
-  public Map<Integer, List<Long>> heldTasksByWorker() {
-    Map<Integer, List<Long>> byWorker = new TreeMap<>();
-    for (TaskRecord record : held.values()) {
-      byWorker.computeIfAbsent(record.worker, r -> new ArrayList<>()).add(record.id);
-    }
-    byWorker.values().forEach(ids -> ids.sort(null));
-    return byWorker;
-  }
-
-  /**
-   * The pool's initializer failed on a worker; communication thread. The pool breaks, softly:
-   * the workers are alive, so they are told to drop their tasks and stop.
+   * The pool's initializer failed on a worker. The pool breaks, softly: the workers are alive, so
+   * they are told to drop their tasks and stop.
    */
   void initializerFailed(int workerRank, Throwable failure) {
-    breakPool(workerRank, "the initializer failed on worker rank " + workerRank + ": " + ThrowableCodec.safeToString(failure),
-        failure, true);
+    breakPool(workerRank, "the initializer failed on worker rank " + workerRank + ": "
+        + ThrowableCodec.safeToString(failure), failure, true);
   }
 
   /** Takes the tasks not yet sent to any worker out of the queues; they will not be sent. */
@@ -612,48 +449,40 @@ public final class MasterAgent implements Agent, Wire.FrameHandler {
    * embedded pool only its workers. After a soft break the workers stop in order.
    */
   private void breakPool(int workerRank, String what, Throwable cause, boolean soft) {
-    if (broken != null) {
+    if (front.broken != null) {
       return;
     }
     String message = soft ? what + "; the pool is broken"
-        : what + " while holding tasks " + heldTasksByWorker().getOrDefault(workerRank, List.of())
+        : what + " while holding tasks " + front.heldTasksByWorker().getOrDefault(workerRank, List.of())
             + "; the pool is broken";
     LOG.error("jmpipool: {}", message);
-    broken = new BrokenPoolException(message, workerRank, cause);
+    front.broken = new BrokenPoolException(message, workerRank, cause);
     brokenSoftly = soft;
     brokenAt = System.nanoTime();
-    shutdown = true;
-    failAll(broken);
+    front.shutdown = true;
+    failAll(front.broken);
     cancellations.forEach(CancelAll::complete);
     cancellations.clear();
     if (!soft) {
       transport.abort(1);
     } else if (!stopSent) {
+      // The workers drop what they hold; what they answer was failed already, and is ignored.
+      long number = ++cancellationsStarted;
       for (WorkerLink worker : workers) {
-        worker.outbox.append(Wire.CANCEL_ALL, (byte) 1, 0, 0);
+        worker.outbox.append(Wire.CANCEL_ALL, (byte) 1, 0, number);
       }
       sendStop();
     }
   }
 
-  private void failSubmissions(Throwable failure) {
-    TaskRecord record;
-    while ((record = submissions.poll()) != null) {
-      record.dropPayload();
-      record.completion.onFailure(failure);
-    }
-  }
-
   private void failAll(Throwable failure) {
-    failSubmissions(failure);
+    front.failSubmissions(failure);
     for (TaskRecord record : unsentTasks()) {
       record.completion.onFailure(failure);
     }
-    List<TaskRecord> wasHeld = new ArrayList<>(held.values());
-    held.clear();
-    for (WorkerLink worker : workers) {
-      worker.holding = 0;
-    }
+    List<TaskRecord> wasHeld = new ArrayList<>(front.held.values());
+    front.held.clear();
+    dispatch.forgetHeld();
     for (TaskRecord record : wasHeld) {
       record.completion.onFailure(failure);
     }

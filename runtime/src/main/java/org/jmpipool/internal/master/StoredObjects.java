@@ -5,7 +5,6 @@ import com.esotericsoftware.kryo.kryo5.Serializer;
 import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.lang.ref.Cleaner;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -30,13 +29,13 @@ public final class StoredObjects {
   private static final AtomicLong IDS = new AtomicLong();
   private static final Cleaner CLEANER = Cleaner.create();
 
-  private final MasterAgent agent;
+  private final MasterProxy master;
   private final Codec codec;
   /** Objects pushed to every worker, by identity, while stored: pushing one again may reuse it. */
   private final Map<Object, Shared> pushed = new IdentityHashMap<>();
 
-  StoredObjects(MasterAgent agent, Codec codec) {
-    this.agent = agent;
+  StoredObjects(MasterProxy master, Codec codec) {
+    this.master = master;
     this.codec = codec;
   }
 
@@ -56,14 +55,14 @@ public final class StoredObjects {
       }
       Shared shared = new Shared(IDS.incrementAndGet(), object, digest);
       pushed.put(object, shared);
-      agent.storeEverywhere(shared.id, encoded);
+      master.storeEverywhere(shared.id, encoded);
       return new Handle<>(this, shared);
     }
   }
 
   /** Stores one part of a list on each worker, in order. */
   <T> RemoteRef<List<T>> scatter(List<T> items) {
-    int workers = agent.workerCount();
+    int workers = master.workerCount();
     List<Payload> parts = new ArrayList<>(workers);
     for (int worker = 0; worker < workers; worker++) {
       List<T> part = new ArrayList<>(items.subList(items.size() * worker / workers, items.size() * (worker + 1) / workers));
@@ -71,7 +70,7 @@ public final class StoredObjects {
     }
     Shared shared = new Shared(IDS.incrementAndGet(), null, null);
     for (int worker = 0; worker < workers; worker++) {
-      agent.storeOn(worker, shared.id, parts.get(worker));
+      master.storeOn(worker, shared.id, parts.get(worker));
     }
     return new Handle<>(this, shared);
   }
@@ -137,7 +136,7 @@ public final class StoredObjects {
         }
       }
       forget(this);
-      agent.free(id);
+      master.free(id);
     }
   }
 

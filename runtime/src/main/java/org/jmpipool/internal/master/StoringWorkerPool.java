@@ -24,7 +24,7 @@ public final class StoringWorkerPool implements WorkerPool {
 
   public StoringWorkerPool(DistributedExecutor executor) {
     this.executor = executor;
-    this.stored = new StoredObjects(executor.agent(), executor.codec());
+    this.stored = new StoredObjects(executor.front(), executor.codec());
     executor.useStoredObjects(stored);
   }
 
@@ -51,7 +51,7 @@ public final class StoringWorkerPool implements WorkerPool {
   public <R> List<R> applyAll(SerializableCallable<? extends R> task) {
     Objects.requireNonNull(task, "task must not be null");
     checkOpen();
-    int workers = executor.agent().workerCount();
+    int workers = executor.front().workerCount();
     List<CompletableFuture<? extends R>> calls = new ArrayList<>(workers);
     for (int worker = 0; worker < workers; worker++) {
       calls.add(executor.submitTo(worker, task));
@@ -88,9 +88,9 @@ public final class StoringWorkerPool implements WorkerPool {
   @Override
   public <R> R applyOn(int worker, SerializableCallable<? extends R> task) {
     Objects.requireNonNull(task, "task must not be null");
-    if (worker < 0 || worker >= executor.agent().workerCount()) {
+    if (worker < 0 || worker >= executor.front().workerCount()) {
       throw new IllegalArgumentException("no worker " + worker + ": the pool has workers 0 to "
-          + (executor.agent().workerCount() - 1));
+          + (executor.front().workerCount() - 1));
     }
     checkOpen();
     try {
@@ -113,7 +113,7 @@ public final class StoringWorkerPool implements WorkerPool {
 
   private CompletionException failedOn(int worker, Throwable cause) {
     return new CompletionException("the task failed on worker " + worker + " (rank "
-        + executor.agent().layout().rankOf(worker) + "): " + ThrowableCodec.safeToString(cause), cause);
+        + executor.front().layout().rankOf(worker) + "): " + ThrowableCodec.safeToString(cause), cause);
   }
 
   @Override

@@ -51,8 +51,8 @@ public final class TaskRecord {
   final Runnable original;
 
   long id;
-  /** The worker holding the task (its rank), or -1 while it waits on the master. */
-  int worker = -1;
+  /** The index of the worker holding the task, or -1 while it waits on the master. */
+  int workerIndex = -1;
   /** The index of the only worker that may run the task, or -1 for any. */
   int target = -1;
   /** Seeds the task's random generator ({@link TaskSeeds#taskBase}). */

@@ -9,7 +9,6 @@ import com.esotericsoftware.kryo.kryo5.util.Pool;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
