@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
-import org.jmpipool.Jmpipool;
 import org.jmpipool.MapOptions;
 import org.jmpipool.MapResults;
 import org.jmpipool.SerializableFunction;
@@ -33,23 +32,17 @@ import org.jmpipool.internal.wire.ThrowableCodec;
 /**
  * A map cut into chunk tasks. The inputs are read on the caller's thread, a chunk at a time, and
  * only as far ahead as the bound on items in flight allows; results are decoded on the caller's
- * thread too, so the communication thread only moves bytes.
+ * thread too, so the communication thread only moves bytes. How big chunks are, and how many
+ * items may be in flight, is the {@link ChunkSizer}'s call; only whole chunks are sent while
+ * earlier ones are in flight.
  *
- * <p>The automatic chunk size aims at chunks of about {@link #TARGET_CHUNK_NANOS} of work, from
- * the time per item the workers report. It starts at one item and moves at most fourfold up or
- * halfway down per chunk, so that a chunk slowed by the scheduler does not collapse the size; for
- * sized inputs it is capped at a quarter of a fair share per worker so the end of the map stays
- * balanced. Only whole chunks are sent while earlier ones are in flight.
+ * <p>Threads: the caller reads the results (one thread at a time, as an iterator is read);
+ * {@link #close()} may come from any thread, or the cleaner; the communication thread hands
+ * each chunk its outcome.
  */
 final class ChunkedMap<T, R> implements MapResults<R> {
 
   private static final Cleaner CLEANER = Cleaner.create();
-  private static final long TARGET_CHUNK_NANOS = 1_000_000;
-  private static final int MAX_AUTO_CHUNK = 1 << 16;
-  private static final int CHUNKS_IN_FLIGHT_PER_WORKER = 16;
-  /** In flight per worker, at least this much work: enough to hide the round trips of a busy machine. */
-  private static final long WORK_IN_FLIGHT_PER_WORKER_NANOS = 2_000_000;
-  private static final int MAX_AUTO_IN_FLIGHT = 1 << 20;
 
   private final State state;
   private final Cleaner.Cleanable cleanable;
@@ -124,8 +117,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private final Codec codec;
     private final SerializableFunction<?, ?> function;
     private final Iterator<?> inputs;
-    private final int size;
     private final MapOptions options;
+    private final ChunkSizer sizer;
     private final Runnable onClose;
     private final long deadline;
     /**
@@ -139,11 +132,6 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     private int itemsInFlight;
     private boolean inputsDone;
     private volatile boolean closed;
-    /** Decaying sums of the work time and items of completed chunks: big chunks weigh the most. */
-    private double observedNanos;
-    private double observedItems;
-    /** The automatic chunk size last used; it moves gradually towards the target. */
-    private int automaticChunk = 1;
     private Chunk current;
     private int index;
     /** Seeds the items' random generators, with their indexes. */
@@ -157,8 +145,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
       this.codec = codec;
       this.function = function;
       this.inputs = inputs;
-      this.size = size;
       this.options = options;
+      this.sizer = new ChunkSizer(options, size, executor::workers);
       this.onClose = onClose;
       Duration timeout = options.timeout();
       this.deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
@@ -266,8 +254,8 @@ final class ChunkedMap<T, R> implements MapResults<R> {
     /** Reads inputs and submits chunks until the bound on items in flight is reached. */
     void refill() {
       while (!inputsDone && !closed) {
-        int chunkSize = nextChunkSize();
-        if (itemsInFlight > 0 && itemsInFlight + chunkSize > bound(chunkSize)) {
+        int chunkSize = sizer.nextChunkSize();
+        if (itemsInFlight > 0 && itemsInFlight + chunkSize > sizer.maxItemsInFlight(chunkSize)) {
           break;
         }
         List<Object> items = new ArrayList<>(Math.min(chunkSize, 1024));
@@ -286,42 +274,6 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         }
         submit(items, inputFailure);
       }
-    }
-
-    /** Decides the size of the next chunk; the automatic size moves one step per call. */
-    private int nextChunkSize() {
-      if (options.chunkSize() > 0) {
-        return options.chunkSize();
-      }
-      double perItem = nanosPerItem();
-      if (perItem >= 0) {
-        long target = (long) Math.min(MAX_AUTO_CHUNK, TARGET_CHUNK_NANOS / Math.max(perItem, 1));
-        automaticChunk = (int) Math.max(1, Math.max(automaticChunk / 2, Math.min(target, automaticChunk * 4L)));
-      }
-      int chunk = automaticChunk;
-      if (options.maxInFlight() > 0) {
-        chunk = Math.min(chunk, options.maxInFlight());
-      }
-      if (size > 0) {
-        chunk = Math.min(chunk, Jmpipool.defaultChunkSize(size, Math.max(1, executor.workers())));
-      }
-      return chunk;
-    }
-
-    /** The bound on items in flight, given the size of the chunk about to be sent. */
-    private int bound(int chunkSize) {
-      if (options.maxInFlight() > 0) {
-        return options.maxInFlight();
-      }
-      int workers = Math.max(1, executor.workers());
-      double perItem = nanosPerItem();
-      if (options.chunkSize() == 0 && perItem < 0) {
-        // Until a chunk has been timed, one running and one queued per worker: a probe.
-        return 2 * workers;
-      }
-      long byChunks = (long) CHUNKS_IN_FLIGHT_PER_WORKER * workers * chunkSize;
-      long byTime = perItem > 0 ? (long) (workers * WORK_IN_FLIGHT_PER_WORKER_NANOS / perItem) : 0;
-      return (int) Math.min(MAX_AUTO_IN_FLIGHT, Math.max(byChunks, byTime));
     }
 
     private void submit(List<Object> items, Throwable inputFailure) {
@@ -382,15 +334,6 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         chunk.localFailure = e;
         return RefCapture.Encoded.NOTHING;
       }
-    }
-
-    synchronized void observe(int items, long executionNanos) {
-      observedNanos = observedNanos / 2 + executionNanos;
-      observedItems = observedItems / 2 + items;
-    }
-
-    private synchronized double nanosPerItem() {
-      return observedItems == 0 ? -1 : observedNanos / observedItems;
     }
 
     void completed(Chunk chunk) {
@@ -455,7 +398,7 @@ final class ChunkedMap<T, R> implements MapResults<R> {
         }
         payload = result.retain();
       }
-      state.observe(sentItems, executionNanos);
+      state.sizer.observe(sentItems, executionNanos);
       finish();
     }
 
