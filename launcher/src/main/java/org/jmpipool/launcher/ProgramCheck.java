@@ -1,46 +1,35 @@
 package org.jmpipool.launcher;
 
 import java.io.IOException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jmpipool.internal.job.ProgramRunner;
 
 /**
- * Checks, before any MPI process starts, that the program's class exists and can be run: a public
- * static main(String[]), or an implementation of org.jmpipool.PoolApplication.
+ * Checks, before any MPI process starts, that the program's class exists and can be run, by the
+ * runtime's own rule ({@link ProgramRunner#whyNotAnEntryPoint}).
  */
 final class ProgramCheck {
-
-  private static final String POOL_APPLICATION = "org.jmpipool.PoolApplication";
 
   private ProgramCheck() {
   }
 
   static void check(String className, List<Path> classpath) throws LaunchException {
+    String whyNot;
     try (URLClassLoader loader = new URLClassLoader(urls(classpath), ClassLoader.getPlatformClassLoader())) {
-      Class<?> type = load(className, loader, classpath);
-      if (loader.loadClass(POOL_APPLICATION).isAssignableFrom(type)) {
-        return;
-      }
-      Method main = type.getMethod("main", String[].class);
-      // As java requires: static, and void (java refuses a main returning int).
-      if (Modifier.isStatic(main.getModifiers()) && main.getReturnType() == void.class) {
-        return;
-      }
-    } catch (NoSuchMethodException | ClassNotFoundException e) {
-      // Reported below.
+      whyNot = ProgramRunner.whyNotAnEntryPoint(load(className, loader, classpath));
     } catch (LinkageError e) {
       throw new LaunchException(LaunchException.USAGE, "class " + className + " cannot be loaded: " + e);
     } catch (IOException e) {
       throw new LaunchException(LaunchException.ENVIRONMENT, "cannot read the classpath: " + e.getMessage());
     }
-    throw new LaunchException(LaunchException.USAGE, "class " + className
-        + " has no public static void main(String[]) and does not implement " + POOL_APPLICATION);
+    if (whyNot != null) {
+      throw new LaunchException(LaunchException.USAGE, "class " + className + " " + whyNot);
+    }
   }
 
   private static Class<?> load(String className, ClassLoader loader, List<Path> classpath) throws LaunchException {

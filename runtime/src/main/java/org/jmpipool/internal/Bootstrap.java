@@ -156,15 +156,8 @@ public final class Bootstrap {
    * tasks on one thread of this rank (serialized as usual, so nothing changes on more ranks).
    */
   private static MpiPoolExecutor serialPool() {
-    String situation = "the job has a single rank, so no worker ranks";
-    switch (JobContext.serialPolicy()) {
-      case RAISE -> throw new IllegalStateException(situation + ": start at least 2 ranks (or set "
-          + JobContext.SERIAL_PROPERTY + "=warn to run the tasks one at a time on rank 0)");
-      case WARN -> System.err.println("jmpipool: " + situation + ": tasks run one at a time on a thread of rank 0"
-          + " (start at least 2 ranks; " + JobContext.SERIAL_PROPERTY + "=ignore hides this line)");
-      case IGNORE -> { }
-      default -> throw new IllegalStateException("unknown serial policy");
-    }
+    JobContext.acceptSerial("the job has a single rank and so no worker ranks; rank 0 would run the tasks on a thread",
+        "start at least 2 ranks");
     return Pools.local(1, true, new PoolOptions(1, null, JobContext.seed()));
   }
 

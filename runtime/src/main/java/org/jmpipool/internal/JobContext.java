@@ -152,18 +152,30 @@ public final class JobContext {
     }
   }
 
+  /**
+   * Decides, by the serial policy, about a pool whose tasks would run one at a time: refuses it,
+   * says so on stderr, or accepts it silently.
+   *
+   * @param situation what would run one at a time, such as "the default local pool would have 1 worker"
+   * @param remedy what to do instead, such as "start at least 2 ranks"
+   * @throws IllegalStateException when the policy is to refuse
+   */
+  static void acceptSerial(String situation, String remedy) {
+    switch (serialPolicy()) {
+      case RAISE -> throw new IllegalStateException(situation + ", so tasks would run one at a time: " + remedy
+          + " (or " + SERIAL_PROPERTY + "=warn to accept it)");
+      case WARN -> System.err.println("jmpipool: " + situation + ": tasks run one at a time (" + remedy + "; "
+          + SERIAL_PROPERTY + "=ignore hides this line)");
+      case IGNORE -> { }
+      default -> throw new IllegalStateException("unknown serial policy");
+    }
+  }
+
   private static MpiPoolExecutor createDefault(Backend backend, boolean automatic) {
     int workers = defaultWorkers();
     if (workers < 2) {
-      String situation = "the default " + backend.name().toLowerCase(java.util.Locale.ROOT) + " pool would have " + workers + " worker";
-      switch (serialPolicy()) {
-        case RAISE -> throw new IllegalStateException(situation + ", so tasks would run one at a time: set "
-            + WORKERS_PROPERTY + " to 2 or more (or " + SERIAL_PROPERTY + "=warn to accept it)");
-        case WARN -> System.err.println("jmpipool: " + situation + ": tasks run one at a time ("
-            + SERIAL_PROPERTY + "=ignore hides this line)");
-        case IGNORE -> { }
-        default -> throw new IllegalStateException("unknown serial policy");
-      }
+      acceptSerial("the default " + backend.name().toLowerCase(java.util.Locale.ROOT) + " pool would have " + workers
+          + " worker", "set " + WORKERS_PROPERTY + " to 2 or more");
     }
     if (automatic) {
       System.err.println("jmpipool: not started by the launcher: tasks run on a local pool of " + workers

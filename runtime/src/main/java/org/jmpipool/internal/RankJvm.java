@@ -1,7 +1,10 @@
 package org.jmpipool.internal;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.jmpipool.internal.wire.Codec;
 
 /**
@@ -13,7 +16,23 @@ public final class RankJvm {
   /** The main class of spawned workers. */
   public static final String SPAWNED_WORKER_MAIN = "org.jmpipool.internal.SpawnedWorker";
 
+  /** What every rank needs, whatever its Java: module access for Kryo, native access for MPI. */
+  private static final List<String> REQUIRED_OPTIONS = readRequiredOptions();
+
   private RankJvm() {
+  }
+
+  private static List<String> readRequiredOptions() {
+    Properties properties = new Properties();
+    try (InputStream in = RankJvm.class.getResourceAsStream("rank-jvm.properties")) {
+      if (in == null) {
+        throw new IllegalStateException("the runtime's jar lacks org/jmpipool/internal/rank-jvm.properties");
+      }
+      properties.load(in);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read the runtime's rank-jvm.properties", e);
+    }
+    return List.of(properties.getProperty("options").trim().split("\\s+"));
   }
 
   /**
@@ -24,13 +43,7 @@ public final class RankJvm {
    * @return the options
    */
   public static List<String> runtimeOptions(int javaFeatureVersion, List<String> userOptions) {
-    List<String> options = new ArrayList<>(List.of(
-        // Kryo rebuilds lambdas and JDK collections through reflection.
-        "--add-opens", "java.base/java.lang.invoke=ALL-UNNAMED",
-        "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-        "--add-opens", "java.base/java.util=ALL-UNNAMED",
-        "--add-opens", "java.base/java.util.concurrent=ALL-UNNAMED",
-        "--enable-native-access=ALL-UNNAMED"));
+    List<String> options = new ArrayList<>(REQUIRED_OPTIONS);
     if (javaFeatureVersion >= 23) {
       // Kryo's fastest field access uses sun.misc.Unsafe, which Java 24+ warns about unless allowed
       // (older JVMs reject the option); Codec turns it off elsewhere unless told it is allowed.
