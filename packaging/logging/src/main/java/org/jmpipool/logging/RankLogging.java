@@ -1,4 +1,4 @@
-package org.jmpipool.launcher;
+package org.jmpipool.logging;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
