@@ -29,6 +29,9 @@ import org.slf4j.LoggerFactory;
  * Rank 0 runs the program with the job's executor; the other ranks serve tasks until told to
  * stop. Whatever the program does (returns, throws, calls {@code System.exit}), every rank ends,
  * in bounded time, and the job's exit status says how it went.
+ *
+ * <p>Threads: the rank's main thread runs the program or serves tasks; signal and exit handlers
+ * ({@link ExitWatch}) run on the JVM's threads for them.
  */
 public final class Bootstrap {
 

@@ -13,6 +13,8 @@ import org.jmpipool.internal.worker.RunningTask;
  * The executors behind {@code Jmpipool.executor()}: the launched job's, installed by
  * {@link Bootstrap}, and one shared embedded pool per backend, created on first use and ended
  * with the JVM.
+ *
+ * <p>Threads: any; the default pools are created and replaced under the class's lock.
  */
 public final class JobContext {
 

@@ -10,6 +10,8 @@ import org.jmpipool.internal.wire.Codec;
 /**
  * The JVM options every rank needs, whoever starts it: the launcher (every rank of a job) or a
  * spawning master (its workers).
+ *
+ * <p>Threads: any (pure functions).
  */
 public final class RankJvm {
 

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param environment environment variables set for spawned workers
  * @param workingDirectory the spawned workers' working directory
  * @param startTimeout how long starting spawned workers may take
+ *
+ * <p>Threads: any (immutable).
  */
 public record SpawnSettings(int workers, List<String> jvmOptions,
     Map<String, String> systemProperties, List<String> inheritedProperties, Map<String, String> environment,

@@ -9,6 +9,8 @@ import org.jmpipool.internal.transport.TransportException;
  * the master's tasks until told to stop, and ends at once if the master's JVM goes away.
  * {@code --check} only verifies that the worker JVM starts and finds the MPI bindings, so that a
  * bad JVM option or classpath is reported before MPI is asked to start processes.
+ *
+ * <p>Threads: the worker JVM's main thread; a daemon thread watches the master's JVM.
  */
 public final class SpawnedWorker {
 

@@ -21,6 +21,8 @@ import org.jmpipool.internal.transport.TransportException;
  * The command that starts a spawned worker: this JVM's Java, the runtime's rank options, the
  * options of this JVM that decide what code may do (module access, assertions, preview
  * features), the chosen system properties, this JVM's classpath, and the worker main class.
+ *
+ * <p>Threads: the thread that starts a spawned pool.
  */
 final class WorkerCommand {
 

@@ -17,6 +17,9 @@ import mpi.Status;
  * address, whatever its position. Upstream Open MPI has removed them from its main branch; on
  * Java 22 and later the foreign-function binding needs none. Compiled only when the build has
  * the bindings jar (the {@code java-bindings} profile), and loaded by name ({@link MpiBindings}).
+ *
+ * <p>Threads: as {@link MpiBinding} says: the communication thread, and any thread for
+ * initialization and abort.
  */
 final class JavaBindings implements MpiBinding {
 

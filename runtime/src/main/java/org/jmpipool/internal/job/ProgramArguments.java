@@ -16,6 +16,8 @@ import org.jmpipool.internal.transport.Transport;
  * followed by a NUL byte, as {@code printf '%s\0' "$@"} writes them; rank 0 decodes them as the
  * JVM decodes a command line (by {@code sun.jnu.encoding}), so the program sees what plain
  * {@code java} would show it, and deletes the file.
+ *
+ * <p>Threads: the launcher's main thread encodes; rank 0's main thread reads and deletes the file.
  */
 public final class ProgramArguments {
 

@@ -16,6 +16,9 @@ import org.jmpipool.internal.master.DistributedExecutor;
  *
  * <p>The bound, {@code jmpipool.signalGrace} seconds (default 10), must end before the
  * scheduler's SIGKILL (SLURM's KillWait, 30 s by default).
+ *
+ * <p>Threads: the thread that handles the signal ({@link ExitWatch}); it waits for the pools, which
+ * their own threads end.
  */
 public final class SignalDrain {
 

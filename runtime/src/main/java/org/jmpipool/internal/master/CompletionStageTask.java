@@ -28,6 +28,9 @@ import org.jmpipool.internal.wire.ThrowableCodec;
  * of the completed futures, and the stage runs there; the future it completed gives the outcome,
  * with which the master completes the real one. The user's objects travel with Kryo, like any
  * task: a function that cannot be serialized is refused when the stage is handed over.
+ *
+ * <p>Threads: taken apart by the thread that hands the stage to {@code execute()}; run by a
+ * worker's task thread; the real future is completed by whichever thread completes the task's.
  */
 final class CompletionStageTask implements Callable<CompletionStageTask.Outcome> {
 

@@ -8,7 +8,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.jmpipool.AsyncResult;
 
-/** An {@link AsyncResult} over a future of its own, which the pool completes. */
+/**
+ * An {@link AsyncResult} over a future of its own, which the pool completes.
+ *
+ * <p>Threads: completed by the pool's result threads (or by the caller, for a result known at
+ * once); read by any.
+ */
 final class PendingResult<T> implements AsyncResult<T> {
 
   private final CompletableFuture<T> future = new CompletableFuture<>();

@@ -11,6 +11,9 @@ import org.jmpipool.internal.wire.Payload;
  * is checked (open, and stored by the pool the task goes to) and held for the task, so that the
  * workers keep the object until the task ends, even if every handle is closed or collected
  * meanwhile.
+ *
+ * <p>Threads: the thread that encodes a task (the capture is thread-local); the hold ends on
+ * whichever thread completes the task.
  */
 final class RefCapture {
 

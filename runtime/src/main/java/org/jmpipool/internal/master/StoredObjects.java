@@ -23,6 +23,9 @@ import org.jmpipool.internal.worker.WorkerCopy;
  * ({@link Shared}) counts its holders: the open handles to it and the tasks in flight that use
  * it; the workers drop it when the count reaches 0. A handle that is closed, or collected
  * without being closed, lets go of its share.
+ *
+ * <p>Threads: any: handles are made and closed by any thread, collected ones let go on the
+ * cleaner's; the stored objects are guarded by this, each one's count of holders by itself.
  */
 public final class StoredObjects {
 

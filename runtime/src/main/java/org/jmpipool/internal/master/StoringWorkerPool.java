@@ -16,7 +16,11 @@ import org.jmpipool.SerializableFunction;
 import org.jmpipool.WorkerPool;
 import org.jmpipool.internal.wire.ThrowableCodec;
 
-/** The {@link WorkerPool} over a pool's executor, with the pool's {@link StoredObjects}. */
+/**
+ * The {@link WorkerPool} over a pool's executor, with the pool's {@link StoredObjects}.
+ *
+ * <p>Threads: any; each call waits for its own tasks.
+ */
 public final class StoringWorkerPool implements WorkerPool {
 
   private final DistributedExecutor executor;

@@ -13,6 +13,8 @@ import java.util.Map;
  * {@code java.lang.foreign} (Java 22 and later, in the jar's Java 22 section); {@code bindings},
  * Open MPI's Java bindings; {@code auto}, the default, the first on Java 22 and later, else the
  * second.
+ *
+ * <p>Threads: any; the binding is chosen and loaded once per JVM.
  */
 public final class MpiBindings {
 

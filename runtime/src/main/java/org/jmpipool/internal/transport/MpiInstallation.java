@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  * What a machine has of MPI: launch programs (Open MPI's {@code mpirun}, the MPICH family's Hydra
  * {@code mpiexec}), which family each belongs to, and where the MPI library that ranks load is.
  * Used by the launcher before any rank starts, and by a JVM that spawns workers without it.
+ *
+ * <p>Threads: any: it only reads files and runs the MPI's own programs.
  */
 public final class MpiInstallation {
 

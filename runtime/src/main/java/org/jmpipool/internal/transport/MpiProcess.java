@@ -10,6 +10,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * or the first spawned pool of an embedding program, which makes this JVM an MPI singleton), and
  * finalized once, when the job ends or the JVM exits. Finalization is bounded: a JVM whose MPI
  * state is damaged (a spawn that never completed) still exits.
+ *
+ * <p>Threads: any: initialization, spawning and finalization are serialized by one lock.
  */
 final class MpiProcess {
 

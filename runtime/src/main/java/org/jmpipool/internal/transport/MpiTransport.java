@@ -20,6 +20,9 @@ import java.util.concurrent.locks.LockSupport;
  *       The workers' processes are watched, since MPI does not tell a parent that a child died.
  *   <li>{@link #joinParent()}: a spawned worker, on the same merged communicator.
  * </ul>
+ *
+ * <p>Threads: its communication thread makes every call but {@link #abort} and {@link #lostPeer},
+ * which any thread may make.
  */
 public final class MpiTransport implements Transport {
 

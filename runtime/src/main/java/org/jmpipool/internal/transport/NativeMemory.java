@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Freeing is for the owner of a buffer only, once nothing (MPI included) uses it any more: the
  * memory is gone at once.
+ *
+ * <p>Threads: any.
  */
 public final class NativeMemory {
 

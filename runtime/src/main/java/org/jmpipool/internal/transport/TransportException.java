@@ -1,6 +1,10 @@
 package org.jmpipool.internal.transport;
 
-/** A failure of the transport; the job cannot go on after it. */
+/**
+ * A failure of the transport; the job cannot go on after it.
+ *
+ * <p>Threads: any (immutable).
+ */
 public final class TransportException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 

@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * of once per task: a map sends its function with every chunk, and {@code submit(fn, arg)} with
  * every call. Every instance of such a class is equivalent, so sharing one decoded instance
  * between tasks changes nothing but the cost.
+ *
+ * <p>Threads: any: encodings are cached per class, decoded functions in a concurrent map.
  */
 final class FunctionCache {
 

@@ -20,6 +20,8 @@ import java.nio.file.Path;
  * on (shared objects stay shared, cycles work), serializable lambdas, classes without a no-argument
  * constructor, and Java serialization for the serializable JDK classes that Kryo's generic
  * serializers cannot rebuild (unmodifiable and synchronized collections, UUID, exceptions...).
+ *
+ * <p>Threads: one at a time: the thread that borrowed the instance from the {@link Codec}'s pool.
  */
 public final class JdkAwareKryo extends Kryo {
 

@@ -1,6 +1,10 @@
 package org.jmpipool.internal.wire;
 
-/** What a task frame's payload holds, and so how a worker runs it. */
+/**
+ * What a task frame's payload holds, and so how a worker runs it.
+ *
+ * <p>Threads: any.
+ */
 public enum TaskKind {
   /** A {@link java.util.concurrent.Callable}; the result is its value. */
   CALL,

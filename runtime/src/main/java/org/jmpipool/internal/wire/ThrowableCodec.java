@@ -27,6 +27,8 @@ import org.jmpipool.RemoteTaskException;
  * overflows the stack, a {@code toString()}, {@code getStackTrace()} or {@code getCause()} that
  * throws, a failing {@code writeObject}. Every such call is guarded; an exception found misbehaving travels only as
  * its description, so that nothing on the master trips over it again.
+ *
+ * <p>Threads: any: a task thread encodes, whoever completes the future decodes.
  */
 public final class ThrowableCodec {
 

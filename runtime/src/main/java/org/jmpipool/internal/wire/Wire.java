@@ -11,6 +11,8 @@ import java.util.List;
  * its batch, has the length {@link #PARTED} and says how long the payload is and in how many
  * parts, and the parts follow from the same sender on the same channel, each a message of its
  * own, before anything else.
+ *
+ * <p>Threads: the communication threads, which write and read frames; the constants are for all.
  */
 public final class Wire {
 

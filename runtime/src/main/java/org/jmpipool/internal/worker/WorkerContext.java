@@ -6,6 +6,9 @@ import org.jmpipool.internal.wire.PoolLayout;
 /**
  * What one worker of one pool holds for its tasks: where it runs, the state its initializer
  * made, its stored objects, and its side of the groups of parallel tasks.
+ *
+ * <p>Threads: made by the worker's communication thread; read by its task threads ({@link #state}
+ * is written by the initializer's task thread before any other task runs).
  */
 final class WorkerContext {
 

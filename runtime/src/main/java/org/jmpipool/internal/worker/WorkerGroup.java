@@ -23,6 +23,9 @@ import org.jmpipool.internal.wire.Payload;
  * are skipped. A JOIN followed by a LEAVE is a member that already finished: it counts as
  * joined, since a task may run, end and leave before a slower peer looks. At most one parallel
  * task may be a member on a worker at a time.
+ *
+ * <p>Threads: task threads join, exchange and leave; the communication thread delivers peers'
+ * frames; both under this object's lock, and a member waits on it.
  */
 final class WorkerGroup {
 

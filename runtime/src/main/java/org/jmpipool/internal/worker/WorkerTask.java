@@ -6,7 +6,12 @@ import org.jmpipool.internal.wire.TaskKind;
 import org.jmpipool.internal.wire.TaskSeeds;
 import org.jmpipool.internal.wire.Wire;
 
-/** A task on a worker, from its arrival until its result is sent. */
+/**
+ * A task on a worker, from its arrival until its result is sent.
+ *
+ * <p>Threads: created and cancelled by the worker's communication thread, run by a task thread; its
+ * start, cancellation and interrupt go through its lock.
+ */
 final class WorkerTask {
 
   private enum State { QUEUED, RUNNING, CANCELLED, ENDED }

@@ -13,6 +13,8 @@ import org.jmpipool.internal.transport.MpiInstallation;
  * library; the MPICH family's (MPICH, Intel MPI, Cray MPICH, MVAPICH) are 32-bit integers with
  * fixed values. Their {@code MPI_Status} layouts and {@code MPI_ANY_SOURCE} differ too. In Java
  * every handle is a {@code long}: the pointer, or the integer.
+ *
+ * <p>Threads: any (constants and pure functions).
  */
 enum Abi {
 
