@@ -23,6 +23,9 @@ import mpi.Status;
  */
 final class JavaBindings implements MpiBinding {
 
+  /** Per calling thread, a message handle no probe has matched yet. */
+  private final ThreadLocal<Message[]> unmatched = ThreadLocal.withInitial(() -> new Message[1]);
+
   /** A communicator of the bindings. */
   private record Communicator(mpi.Comm comm) implements Comm {
   }
@@ -207,11 +210,15 @@ final class JavaBindings implements MpiBinding {
   @Override
   public Matched improbe(int source, int tag, Comm comm) {
     try {
-      Message message = new Message();
+      // The handle of a probe that matched nothing is kept for the next one: idle polling allocates nothing.
+      Message[] spare = unmatched.get();
+      Message message = spare[0] != null ? spare[0] : new Message();
       Status status = message.imProbe(source, tag, of(comm));
       if (status == null) {
+        spare[0] = message;
         return null;
       }
+      spare[0] = null;
       int length = status.getCount(MPI.BYTE);
       int sender = status.getSource();
       return new Matched() {

@@ -463,9 +463,7 @@ public final class Codec {
     boolean stateless = FunctionCache.isStateless(function);
     output.writeBoolean(stateless);
     if (stateless) {
-      byte[] bytes = FunctionCache.encoding(function, this);
-      output.writeInt(bytes.length);
-      output.writeBytes(bytes);
+      FunctionCache.write(output, FunctionCache.encoding(function, this));
     } else {
       writePart(kryo, output, "function", function);
     }
@@ -474,7 +472,7 @@ public final class Codec {
   /** Reads a function written by {@link #writeFunction}. */
   public Object readFunction(JdkAwareKryo kryo, Input input) {
     if (input.readBoolean()) {
-      return functions.decode(input.readBytes(input.readInt()), this);
+      return functions.read(input, this);
     }
     return kryo.readClassAndObject(input);
   }

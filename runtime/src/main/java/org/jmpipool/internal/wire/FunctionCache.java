@@ -1,11 +1,13 @@
 package org.jmpipool.internal.wire;
 
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Functions that hold no state (non-capturing lambdas, static method references, classes without
@@ -14,11 +16,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * every call. Every instance of such a class is equivalent, so sharing one decoded instance
  * between tasks changes nothing but the cost.
  *
- * <p>Threads: any: encodings are cached per class, decoded functions in a concurrent map.
+ * <p>Such a function travels as its encoding with a 128-bit fingerprint of it (the first half of
+ * its SHA-256), computed once per class. A reader that decoded that fingerprint before skips the
+ * encoding and takes the instance it keeps: a task costs the reader a table lookup, with no lock,
+ * no hashing of bytes and no allocation.
+ *
+ * <p>Threads: any. Encodings are cached per class; decoded functions in a table whose slots are
+ * replaced whole, so two threads decoding the same function at once only decode it twice.
  */
 final class FunctionCache {
 
-  private static final int MAX_DECODED = 256;
+  /** Slots of the decoded table: a power of two; a function whose slot is taken replaces the other. */
+  private static final int SLOTS = 256;
 
   private static final ClassValue<Boolean> STATELESS = new ClassValue<>() {
     @Override
@@ -34,35 +43,22 @@ final class FunctionCache {
     }
   };
 
-  private static final ClassValue<AtomicReference<byte[]>> ENCODED = new ClassValue<>() {
+  /** Per class of stateless function, its encoding, made on first use by whichever codec meets it. */
+  private static final ClassValue<Encoding[]> ENCODED = new ClassValue<>() {
     @Override
-    protected AtomicReference<byte[]> computeValue(Class<?> type) {
-      return new AtomicReference<>();
+    protected Encoding[] computeValue(Class<?> type) {
+      return new Encoding[1];
     }
   };
 
-  private final Map<Key, Object> decoded = new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Key, Object> eldest) {
-      return size() > MAX_DECODED;
-    }
-  };
+  private final AtomicReferenceArray<Decoded> decoded = new AtomicReferenceArray<>(SLOTS);
 
-  /** The bytes of an encoded function, compared by content. */
-  private record Key(byte[] bytes, int hash) {
-    Key(byte[] bytes) {
-      this(bytes, Arrays.hashCode(bytes));
-    }
+  /** A stateless function's encoding and its fingerprint. */
+  record Encoding(byte[] bytes, long high, long low) {
+  }
 
-    @Override
-    public boolean equals(Object other) {
-      return other instanceof Key key && hash == key.hash && Arrays.equals(bytes, key.bytes);
-    }
-
-    @Override
-    public int hashCode() {
-      return hash;
-    }
+  /** A decoded function and the fingerprint of the encoding it came from. */
+  private record Decoded(long high, long low, Object function) {
   }
 
   static boolean isStateless(Object function) {
@@ -70,24 +66,48 @@ final class FunctionCache {
   }
 
   /** Returns the encoding of a stateless function, encoding it on first use of its class. */
-  static byte[] encoding(Object function, Codec codec) {
-    AtomicReference<byte[]> cached = ENCODED.get(function.getClass());
-    byte[] bytes = cached.get();
-    if (bytes == null) {
-      bytes = codec.encodeToArray("function", function, (kryo, output) -> kryo.writeClassAndObject(output, function));
-      cached.set(bytes);
+  static Encoding encoding(Object function, Codec codec) {
+    Encoding[] cached = ENCODED.get(function.getClass());
+    Encoding encoding = cached[0];
+    if (encoding == null) {
+      byte[] bytes = codec.encodeToArray("function", function, (kryo, output) -> kryo.writeClassAndObject(output, function));
+      ByteBuffer digest = ByteBuffer.wrap(sha256(bytes));
+      encoding = new Encoding(bytes, digest.getLong(), digest.getLong());
+      // A race encodes it twice, into equal encodings: either may stay.
+      cached[0] = encoding;
     }
-    return bytes;
+    return encoding;
   }
 
-  /** Returns the function of an encoding, decoding it on first sight. */
-  synchronized Object decode(byte[] bytes, Codec codec) {
-    Key key = new Key(bytes);
-    Object function = decoded.get(key);
-    if (function == null) {
-      function = codec.decodeObject("function", bytes);
-      decoded.put(key, function);
+  /** Writes a stateless function's fingerprint and encoding. */
+  static void write(Output output, Encoding encoding) {
+    output.writeLong(encoding.high());
+    output.writeLong(encoding.low());
+    output.writeInt(encoding.bytes().length);
+    output.writeBytes(encoding.bytes());
+  }
+
+  /** Reads what {@link #write} wrote: the function decoded earlier from the same encoding, else decodes it. */
+  Object read(Input input, Codec codec) {
+    long high = input.readLong();
+    long low = input.readLong();
+    int length = input.readInt();
+    int slot = (int) high & (SLOTS - 1);
+    Decoded known = decoded.get(slot);
+    if (known != null && known.high() == high && known.low() == low) {
+      input.skip(length);
+      return known.function();
     }
+    Object function = codec.decodeObject("function", input.readBytes(length));
+    decoded.set(slot, new Decoded(high, low, function));
     return function;
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
+    }
   }
 }

@@ -142,7 +142,7 @@ class CodecTest {
     SerializableFunction<Integer, Integer> capturing = x -> x + offset;
     assertTrue(FunctionCache.isStateless(stateless));
     assertTrue(!FunctionCache.isStateless(capturing));
-    assertSame(FunctionCache.encoding(stateless, codec), FunctionCache.encoding(stateless, codec));
+    assertSame(FunctionCache.encoding(stateless, codec), FunctionCache.encoding(stateless, codec), "encoded once per class");
     Codec worker = new Codec(kryo -> { });
     Object[] decoded = new Object[4];
     for (int i = 0; i < 2; i++) {
