@@ -56,6 +56,29 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedExecutor.class);
   /** How long shutdownNow() waits for the workers to give back their unstarted tasks. */
   private static final long CANCEL_ALL_WAIT_MILLIS = 2_000;
+  /**
+   * What an initializer's outcome does: its failure breaks the pool, which the agent does itself
+   * (before the tasks queued behind it come back); a success carries nothing.
+   */
+  private static final TaskRecord.Completion INITIALIZED = new TaskRecord.Completion() {
+    @Override
+    public void onResult(Payload result, long executionNanos) {
+      result.release();
+    }
+
+    @Override
+    public void onRemoteFailure(Payload encoded) {
+      encoded.release();
+    }
+
+    @Override
+    public void onFailure(Throwable failure) {
+    }
+
+    @Override
+    public void onNotStarted(String reason) {
+    }
+  };
 
   private final MasterProxy front;
   private final CompletableFuture<Void> ended;
@@ -202,41 +225,8 @@ public final class DistributedExecutor implements MpiPoolExecutor {
    */
   private void initialize(Callable<?> initializer) {
     for (int index = 0; index < front.workerCount(); index++) {
-      int rank = front.layout().rankOf(index);
-      TaskRecord.Completion outcome = new TaskRecord.Completion() {
-        @Override
-        public void onResult(Payload result, long executionNanos) {
-          result.release();
-        }
-
-        @Override
-        public void onRemoteFailure(Payload encoded) {
-          Payload kept = encoded.retain();
-          holdTermination();
-          decodeLater(() -> {
-            try {
-              Throwable failure = ThrowableCodec.decode(kept);
-              front.initializerFailed(rank, failure);
-            } finally {
-              kept.release();
-              releaseTermination();
-            }
-          });
-        }
-
-        @Override
-        public void onFailure(Throwable failure) {
-          if (!(failure instanceof BrokenPoolException)) {
-            front.initializerFailed(rank, failure);
-          }
-        }
-
-        @Override
-        public void onNotStarted(String reason) {
-        }
-      };
       Payload payload = handsOver ? Payload.EMPTY : encodeTask(TaskKind.INIT, initializer, null).payload();
-      TaskRecord record = new TaskRecord(TaskKind.INIT, payload, outcome, asRunnable(initializer));
+      TaskRecord record = new TaskRecord(TaskKind.INIT, payload, INITIALIZED, asRunnable(initializer));
       record.target = index;
       if (handsOver) {
         record.handedOver = HandedOver.task(initializer);

@@ -311,7 +311,12 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
       }
       case Wire.FAILED -> {
         TaskRecord record = release(source, id, aux);
-        if (record != null) {
+        if (record != null && record.kind == TaskKind.INIT) {
+          // At once, on this thread: the tasks queued behind it on that worker come back unstarted
+          // in this very message, and must fail as the broken pool's.
+          initializerFailed(source, record.handedOver != null ? record.handedOver.failure() : ThrowableCodec.decode(payload));
+          payload.release();
+        } else if (record != null) {
           front.tasksRun++;
           if (record.handedOver != null) {
             record.completion.onFailure(record.handedOver.failure());
@@ -425,7 +430,7 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
    * The pool's initializer failed on a worker. The pool breaks, softly: the workers are alive, so
    * they are told to drop their tasks and stop.
    */
-  void initializerFailed(int workerRank, Throwable failure) {
+  private void initializerFailed(int workerRank, Throwable failure) {
     breakPool(workerRank, "the initializer failed on worker rank " + workerRank + ": "
         + ThrowableCodec.safeToString(failure), failure, true);
   }

@@ -182,11 +182,6 @@ public final class MasterProxy {
     execute(agent -> agent.cancelAll(interrupt, reason, onMaster, everywhere));
   }
 
-  /** The pool's initializer failed on a worker: the pool breaks, softly. */
-  void initializerFailed(int workerRank, Throwable failure) {
-    execute(agent -> agent.initializerFailed(workerRank, failure));
-  }
-
   /**
    * Stores an object on every worker, along the broadcast tree; frames already queued for a
    * worker reach it first.
