@@ -1,10 +1,15 @@
 package org.jmpipool.it;
 
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.KryoSerializable;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -19,10 +24,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.jmpipool.Jmpipool;
 import org.jmpipool.MapOptions;
 import org.jmpipool.MapResults;
@@ -157,6 +164,43 @@ public final class Contract {
     }
   }
 
+  /** Can be read only on a worker's task thread: stands for a class the master cannot load. */
+  static final class ReadableOnlyInTasks implements KryoSerializable {
+    @Override
+    public void write(Kryo kryo, Output output) {
+      output.writeInt(1);
+    }
+
+    @Override
+    public void read(Kryo kryo, Input input) {
+      input.readInt();
+      TaskContext.current();
+    }
+  }
+
+  /** Sleeps on a worker, then returns how long. */
+  static int sleepThenReturn(int millis) {
+    Programs.sleep(millis);
+    return millis;
+  }
+
+  static int recurse() {
+    return recurse() + 1;
+  }
+
+  /** Expects a call to throw an exception of a class, and returns it. */
+  static <E extends Throwable> E fails(Class<E> expected, Check call, String what) throws Exception {
+    try {
+      call.run();
+    } catch (Throwable thrown) {
+      if (expected.isInstance(thrown)) {
+        return expected.cast(thrown);
+      }
+      throw new AssertionError(what + ": expected " + expected.getSimpleName() + ", got " + thrown, thrown);
+    }
+    throw new AssertionError(what + ": expected " + expected.getSimpleName() + ", got nothing");
+  }
+
   /**
    * Fails unless every worker runs short tasks again: a worker still busy with a task that
    * should have been cancelled keeps those queued on it waiting.
@@ -209,6 +253,7 @@ public final class Contract {
         expect(!parts[2].isEmpty(), "host");
       }
       expect(ranks.equals(new TreeSet<>(IntStream.rangeClosed(1, workers).boxed().toList())), "all workers ran tasks: " + ranks);
+      fails(IllegalStateException.class, TaskContext::current, "TaskContext outside a task");
     }));
 
     checks.add(new Named("remote-exception", () -> {
@@ -223,7 +268,12 @@ public final class Contract {
         RemoteOrigin origin = RemoteOrigin.of(e.getCause()).orElseThrow();
         expect(origin.workerRank() >= 1 && origin.workerRank() <= workers, "rank " + origin.workerRank());
         expect(!origin.host().isEmpty(), "host");
+        expect(e.getCause().getStackTrace()[0].getMethodName().contains("lambda"), "the remote stack trace is kept");
       }
+      ExecutionException overflow = fails(ExecutionException.class,
+          () -> pool.submit((Callable<Integer> & Serializable) Contract::recurse).get(), "a stack overflow");
+      expect(overflow.getCause() instanceof StackOverflowError, "an error comes back as itself: " + overflow.getCause());
+      expect(pool.submit(() -> 1).get() == 1, "the worker survives its task's error");
     }));
 
     checks.add(new Named("awkward-exceptions-fail-their-own-futures", () -> {
@@ -343,6 +393,32 @@ public final class Contract {
         expect(e.getCause() instanceof TaskSerializationException, "cause " + e.getCause());
       }
       expect(pool.submit(() -> 6).get() == 6, "pool keeps working");
+      ExecutionException unreadable = fails(ExecutionException.class,
+          () -> pool.submit(ReadableOnlyInTasks::new).get(), "a result the master cannot read");
+      expect(unreadable.getCause() instanceof TaskSerializationException
+          && unreadable.getCause().getMessage().startsWith("cannot deserialize the result"), "cause " + unreadable.getCause());
+      expect(pool.submit(() -> 7).get() == 7, "pool keeps working");
+      Runnable plain = () -> { };
+      RejectedExecutionException refused = fails(RejectedExecutionException.class, () -> pool.execute(plain),
+          "execute() of a task that cannot be serialized");
+      expect(refused.getMessage().contains("Serializable"), refused.getMessage());
+    }));
+
+    checks.add(new Named("map-serialization-failures", () -> {
+      List<Object> inputs = new ArrayList<>(List.of("a", "b"));
+      inputs.add((Function<String, String>) x -> x);
+      inputs.add("d");
+      List<Object> delivered = new ArrayList<>();
+      MapResults<Object> results = pool.map((Object x) -> x, inputs, MapOptions.defaults().chunkSize(10));
+      CompletionException item = fails(CompletionException.class, () -> results.forEach(delivered::add),
+          "an item that cannot be serialized");
+      expect(item.getCause() instanceof TaskSerializationException, "cause " + item.getCause());
+      expect(delivered.equals(List.of("a", "b")), "the items before it: " + delivered);
+      Function<Integer, Integer> plain = x -> x;
+      SerializableFunction<Integer, Integer> wrapped = plain::apply;
+      CompletionException function = fails(CompletionException.class,
+          () -> pool.map(wrapped, List.of(1, 2, 3)).toList(), "a function that cannot be serialized");
+      expect(function.getCause() instanceof TaskSerializationException, "cause " + function.getCause());
     }));
     } else {
       checks.add(new Named("objects-handed-over-as-they-are", () -> {
@@ -351,6 +427,62 @@ public final class Contract {
         expect(shared[0] == 42, "the task changed the caller's array");
       }));
     }
+
+    checks.add(new Named("cancel-queued", () -> {
+      List<CompletableFuture<Integer>> busy = new ArrayList<>();
+      for (int i = 0; i < 3 * workers; i++) {
+        busy.add(pool.submit(() -> sleepThenReturn(200)));
+      }
+      CompletableFuture<Integer> queued = pool.submit(() -> 99);
+      expect(queued.cancel(false), "cancelled");
+      fails(CancellationException.class, queued::get, "a cancelled task's future");
+      for (CompletableFuture<Integer> future : busy) {
+        expect(future.get(20, TimeUnit.SECONDS) == 200, "the others ran");
+      }
+    }));
+
+    checks.add(new Named("invoke-all-and-any", () -> {
+      List<Callable<Integer>> tasks = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        int value = i;
+        tasks.add((Callable<Integer> & Serializable) () -> value);
+      }
+      List<Future<Integer>> results = pool.invokeAll(tasks);
+      for (int i = 0; i < 8; i++) {
+        expect(results.get(i).isDone() && results.get(i).get() == i, "invokeAll result " + i);
+      }
+      List<Future<Integer>> timed = pool.invokeAll(List.of((Callable<Integer> & Serializable) () -> sleepThenReturn(50),
+          (Callable<Integer> & Serializable) () -> Programs.sleep(60_000)), 2, TimeUnit.SECONDS);
+      expect(timed.get(0).get() == 50, "a task done in time keeps its result");
+      expect(timed.get(1).isCancelled(), "a task late for the deadline is cancelled");
+      expect(pool.invokeAny(List.of((Callable<Integer> & Serializable) () -> {
+        throw new IllegalStateException("first fails");
+      }, (Callable<Integer> & Serializable) () -> sleepThenReturn(100))) == 100, "invokeAny takes a success");
+      fails(ExecutionException.class, () -> pool.invokeAny(List.of((Callable<Integer> & Serializable) () -> {
+        throw new IllegalStateException("fails");
+      })), "invokeAny when all fail");
+      fails(TimeoutException.class, () -> pool.invokeAny(List.of((Callable<Integer> & Serializable) () -> Programs.sleep(60_000)),
+          200, TimeUnit.MILLISECONDS), "invokeAny past its deadline");
+      expectEveryWorkerFree(pool, workers, "after invokeAll and invokeAny cancelled their late tasks");
+    }));
+
+    checks.add(new Named("non-async-stages-may-wait-for-other-results", () -> {
+      CompletableFuture<Integer> chained = pool.submit(() -> sleepThenReturn(300))
+          .thenApply(x -> pool.submit(() -> x + 1).join());
+      expect(chained.get(20, TimeUnit.SECONDS) == 301, "a stage that waits for another result");
+      CompletableFuture<Integer> second = pool.submit(() -> sleepThenReturn(600));
+      CompletableFuture<Integer> first = pool.submit(() -> sleepThenReturn(200));
+      CompletableFuture<Integer> third = pool.submit(() -> sleepThenReturn(400));
+      CompletableFuture<Integer> sum = first.thenApply(
+          x -> CompletableFuture.allOf(second, third).thenApply(done -> x + second.join() + third.join()).join());
+      expect(sum.get(20, TimeUnit.SECONDS) == 1200, "a stage that waits for results arriving meanwhile");
+      CompletableFuture<Void> closing = pool.submit(() -> sleepThenReturn(300)).thenRun(pool::close);
+      ExecutionException refused = fails(ExecutionException.class, () -> closing.get(20, TimeUnit.SECONDS),
+          "close() from a stage of one of the pool's results");
+      expect(refused.getCause() instanceof IllegalStateException
+          && refused.getCause().getMessage().startsWith("close would block"), "refused, not hung: " + refused.getCause());
+      expect(!pool.isShutdown(), "the pool goes on");
+    }));
 
     checks.add(new Named("cancel-interrupts", () -> {
       CompletableFuture<Integer> running = pool.submit(() -> Programs.sleep(60_000));
@@ -395,6 +527,53 @@ public final class Contract {
         expect(e.getCause() instanceof ArithmeticException, "cause " + e.getCause());
       }
       expect(delivered.equals(IntStream.range(0, 500).boxed().toList()), "earlier results first, " + delivered.size());
+    }));
+
+    checks.add(new Named("map-empty-inputs-and-one-iteration", () -> {
+      expect(pool.map((Integer x) -> x, List.<Integer>of()).toList().isEmpty(), "an empty list");
+      expect(pool.map((Integer x) -> x, Stream.<Integer>empty(), MapOptions.defaults()).toList().isEmpty(), "an empty stream");
+      MapResults<Integer> results = pool.map((Integer x) -> x, List.of(1, 2, 3));
+      results.iterator();
+      fails(IllegalStateException.class, results::iterator, "a second iteration");
+      results.close();
+    }));
+
+    checks.add(new Named("map-timeout-is-a-deadline-from-the-call", () -> {
+      long start = System.nanoTime();
+      MapResults<Integer> results = pool.map((Integer x) -> Programs.sleep(100),
+          IntStream.range(0, 50).boxed().toList(), MapOptions.defaults().chunkSize(1).timeout(Duration.ofMillis(500)));
+      List<Integer> delivered = new ArrayList<>();
+      CompletionException e = fails(CompletionException.class, () -> results.forEach(delivered::add), "a missed deadline");
+      expect(e.getCause() instanceof TimeoutException, "cause " + e.getCause());
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      // 50 items of 100 ms take over a second on up to 3 workers: a per-item timeout would not fire.
+      expect(millis < 5_000 && delivered.size() < 50, "the deadline counts from the call: " + millis + " ms, "
+          + delivered.size() + " delivered");
+      expectEveryWorkerFree(pool, workers, "after the deadline passed");
+    }));
+
+    checks.add(new Named("map-endless-input-within-max-in-flight", () -> {
+      AtomicInteger produced = new AtomicInteger();
+      Stream<Integer> naturals = Stream.iterate(0, x -> x + 1).peek(x -> produced.incrementAndGet());
+      try (MapResults<Integer> results = pool.map((Integer x) -> x * x, naturals, MapOptions.defaults().maxInFlight(50))) {
+        List<Integer> first = results.stream().limit(200).toList();
+        expect(first.equals(IntStream.range(0, 200).map(x -> x * x).boxed().toList()), "the first 200 squares");
+      }
+      expect(produced.get() <= 200 + 50, "read " + produced.get() + " inputs for 200 results with a bound of 50");
+    }));
+
+    checks.add(new Named("map-closed-early-reads-no-more-input", () -> {
+      AtomicInteger produced = new AtomicInteger();
+      MapResults<Integer> results = pool.map((Integer x) -> Programs.sleep(x % 7 == 0 ? 30 : 1) * 0 + x,
+          Stream.iterate(0, x -> x + 1).peek(x -> produced.incrementAndGet()).limit(10_000), MapOptions.defaults());
+      Iterator<Integer> iterator = results.iterator();
+      expect(iterator.next() == 0, "the first result");
+      results.close();
+      expect(!iterator.hasNext(), "no results after close()");
+      int afterClose = produced.get();
+      Thread.sleep(100);
+      expect(produced.get() == afterClose, "no input is read after close()");
+      expectEveryWorkerFree(pool, workers, "after a map was closed early");
     }));
 
     checks.add(new Named("map-abandoned-while-waiting-cancels-the-item-waited-for", () -> {
@@ -480,12 +659,8 @@ public final class Contract {
       for (CompletableFuture<Integer> future : futures) {
         expect(future.isDone(), "no future stays pending");
       }
-      try {
-        pool.submit(() -> 1);
-        throw new AssertionError("accepted after shutdown");
-      } catch (RejectedExecutionException expected) {
-        // as required
-      }
+      fails(RejectedExecutionException.class, () -> pool.submit(() -> 1), "a submission after shutdown");
+      fails(RejectedExecutionException.class, () -> pool.map((Integer x) -> x, List.of(1)), "a map after shutdown");
       expect(futures.stream().filter(CompletableFuture::isCancelled).count() >= unstarted.size(), "cancelled");
       try {
         futures.get(futures.size() - 1).get();
