@@ -78,7 +78,7 @@ public final class MasterProxy {
   }
 
   /** Returns the number of workers of the pool. */
-  public int workerCount() {
+  int workerCount() {
     return layout.workers();
   }
 
