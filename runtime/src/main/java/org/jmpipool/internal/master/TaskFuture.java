@@ -188,6 +188,14 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
     return super.getNow(valueIfAbsent);
   }
 
+  private void waitForCompletion(long nanos) throws InterruptedException, ExecutionException, TimeoutException {
+    if (nanos == Long.MAX_VALUE) {
+      super.get();
+    } else {
+      super.get(nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
   /**
    * Waits until the future is done, decoding its outcome on this thread if it arrives meanwhile.
    *
@@ -207,16 +215,22 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
           decoded = true;
           continue;
         }
+        long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
         try {
-          if (deadline == Long.MAX_VALUE) {
-            // Done without an arrival (cancelled, failed on the master) wakes the waiter too.
-            CompletableFuture.anyOf(arrival, this).get();
+          if (arrival.isDone()) {
+            // Another thread took the outcome and decodes it: only this future's completion is left.
+            waitForCompletion(left);
           } else {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-              return false;
+            // Done without an arrival (cancelled, failed on the master) wakes the waiter too.
+            CompletableFuture<Object> wake = CompletableFuture.anyOf(arrival, this);
+            if (left == Long.MAX_VALUE) {
+              wake.get();
+            } else {
+              wake.get(left, TimeUnit.NANOSECONDS);
             }
-            CompletableFuture.anyOf(arrival, this).get(left, TimeUnit.NANOSECONDS);
           }
         } catch (ExecutionException | CancellationException e) {
           // Done: the loop ends.

@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.KryoSerializable;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -197,6 +203,36 @@ class ExecutorSemanticsTest {
       handingOver.shutdownNow();
       assertTrue(handingOver.awaitTermination(10, TimeUnit.SECONDS));
     }
+  }
+
+  /** Takes a second to decode: stands for a large result. */
+  static final class SlowToDecode implements KryoSerializable {
+    @Override
+    public void write(Kryo kryo, Output output) {
+      output.writeInt(1);
+    }
+
+    @Override
+    public void read(Kryo kryo, Input input) {
+      input.readInt();
+      try {
+        Thread.sleep(1_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Test
+  void aCallerWaitingWhileTheDecoderThreadDecodesItsResultSleeps() throws Exception {
+    CompletableFuture<SlowToDecode> result = pool.submit(SlowToDecode::new);
+    // The result arrives meanwhile with nobody waiting: the decoder thread takes it.
+    Thread.sleep(300);
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long cpuBefore = threads.getCurrentThreadCpuTime();
+    result.get(10, TimeUnit.SECONDS);
+    long cpuMillis = (threads.getCurrentThreadCpuTime() - cpuBefore) / 1_000_000;
+    assertTrue(cpuMillis < 300, "the caller spun for " + cpuMillis + " ms of CPU while the result was decoded elsewhere");
   }
 
   @Test
