@@ -9,10 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -87,24 +84,10 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   private final boolean handsOver;
   /** Held shared to submit, exclusively to shut down: no task slips in after shutdown. */
   private final ReentrantReadWriteLock submitLock = new ReentrantReadWriteLock();
-  private final CountDownLatch terminated = new CountDownLatch(1);
-  /**
-   * What terminating waits for: one for the pool's end, one per large result being decoded aside,
-   * so that every future is complete once the executor is terminated.
-   */
-  private final AtomicInteger holdingTermination = new AtomicInteger(1);
+  /** Who decodes the outcomes, and when the pool has terminated. */
+  private final PoolOutcomes outcomes;
   /** Seeds the random generators of tasks that are not part of a map with their own seed. */
   private final long seed;
-  /**
-   * Decodes the outcomes that arrive while no caller waits for them, so that the communication
-   * thread only moves bytes; non-async stages of those futures run on it. One thread, in arrival
-   * order, started when needed and ended after a few idle seconds. A fork-join pool because a
-   * stage that waits on a CompletableFuture there (allOf(...).join(), say) makes the pool start
-   * another thread for the outcomes queued behind it, where a plain thread would wait for itself.
-   */
-  private final ForkJoinPool decoder = newDecoder();
-  /** Whether the current thread is decoding an outcome of this pool, and so runs its stages. */
-  private final ThreadLocal<Boolean> decodingHere = ThreadLocal.withInitial(() -> false);
   /** Counts submitted tasks: a task's index seeds its random generator. */
   private final AtomicLong submissions = new AtomicLong();
   /** The stored objects of the WorkerPool built on this executor, or {@code null}. */
@@ -117,7 +100,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
     this.codec = codec;
     this.handsOver = handsOver;
     this.seed = seed;
-    ended.whenComplete((ignored, failure) -> releaseTermination());
+    this.outcomes = new PoolOutcomes(ended);
   }
 
   /**
@@ -146,15 +129,6 @@ public final class DistributedExecutor implements MpiPoolExecutor {
     return executor;
   }
 
-  private static ForkJoinPool newDecoder() {
-    ForkJoinPool.ForkJoinWorkerThreadFactory threads = pool -> {
-      ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-      thread.setName("jmpipool-decoder");
-      return thread;
-    };
-    return new ForkJoinPool(1, threads, null, true, 0, 256, 1, null, 5, TimeUnit.SECONDS);
-  }
-
   /** Returns the front of the pool's agent. */
   public MasterProxy front() {
     return front;
@@ -165,43 +139,9 @@ public final class DistributedExecutor implements MpiPoolExecutor {
     return ended;
   }
 
-  /**
-   * Runs a decoding of an outcome nobody waits for on the pool's decoder thread, in arrival
-   * order; any thread.
-   */
-  void decodeLater(Runnable decoding) {
-    try {
-      decoder.execute(decoding);
-    } catch (RejectedExecutionException | OutOfMemoryError noThread) {
-      decoding.run();
-    }
-  }
-
-  /**
-   * Runs a decoding of one of this pool's outcomes on the current thread, which then runs its
-   * non-async stages: close() from one of them would wait for itself, and is refused.
-   */
-  void decodeHere(Runnable decoding) {
-    boolean outer = decodingHere.get();
-    decodingHere.set(true);
-    try {
-      decoding.run();
-    } finally {
-      decodingHere.set(outer);
-    }
-  }
-
-  /** Counts an outcome waiting to be decoded: the pool terminates only once it is. */
-  void holdTermination() {
-    holdingTermination.incrementAndGet();
-  }
-
-  /** Counts an outcome decoded, or the pool's end. */
-  void releaseTermination() {
-    if (holdingTermination.decrementAndGet() == 0) {
-      decoder.shutdown();
-      terminated.countDown();
-    }
+  /** Returns who decodes the pool's outcomes. */
+  PoolOutcomes outcomes() {
+    return outcomes;
   }
 
   /** Returns the codec of the pool's tasks and results. */
@@ -488,7 +428,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
    */
   private void refuseToAwaitTerminationFromAStage(String operation) {
     refuseToBlockCommunicationThread(operation);
-    if (decodingHere.get()) {
+    if (outcomes.decodingOnThisThread()) {
       throw new IllegalStateException(operation + " would block: it runs in a non-async stage of one of the pool's"
           + " results, and the pool terminates only once that stage is done; call it from another thread, or use"
           + " the *Async stage variants");
@@ -659,13 +599,13 @@ public final class DistributedExecutor implements MpiPoolExecutor {
 
   @Override
   public boolean isTerminated() {
-    return terminated.getCount() == 0;
+    return outcomes.terminated();
   }
 
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     refuseToAwaitTerminationFromAStage("awaitTermination");
-    return terminated.await(timeout, unit);
+    return outcomes.awaitTermination(timeout, unit);
   }
 
   @Override
@@ -675,7 +615,7 @@ public final class DistributedExecutor implements MpiPoolExecutor {
     boolean interrupted = false;
     while (!isTerminated()) {
       try {
-        terminated.await();
+        outcomes.awaitTermination();
       } catch (InterruptedException e) {
         if (!interrupted) {
           shutdownNow();

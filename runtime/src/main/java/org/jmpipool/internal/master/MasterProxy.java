@@ -102,7 +102,7 @@ public final class MasterProxy {
   }
 
   /** Runs a command on the communication thread, in order with the others. */
-  void execute(Consumer<MasterAgent> command) {
+  private void execute(Consumer<MasterAgent> command) {
     commands.add(command);
     LockSupport.unpark(thread);
   }

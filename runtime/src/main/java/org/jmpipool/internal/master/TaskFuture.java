@@ -17,7 +17,7 @@ import org.jmpipool.internal.wire.ThrowableCodec;
  * <p>The communication thread only moves bytes: it leaves an arriving result or failure here,
  * encoded, and whoever needs it decodes it. A caller waiting in {@code get} or {@code join}
  * decodes it itself, so a round trip crosses no extra thread; otherwise the pool's decoder
- * thread does ({@link DistributedExecutor#decodeLater}). Exactly one of them decodes: the one
+ * thread does ({@link PoolOutcomes}). Exactly one of them decodes: the one
  * that takes the encoded outcome out of {@link #arrived}. The communication thread writes
  * {@code arrived} before it reads {@link #waiters}, and a waiter counts itself before it reads
  * {@code arrived}, so at least one of them sees the other: either the communication thread hands
@@ -81,11 +81,11 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
       outcome.encoded().release();
       return;
     }
-    executor.holdTermination();
+    executor.outcomes().hold();
     arrived.set(outcome);
     arrival.complete(null);
     if (waiters.get() == 0) {
-      executor.decodeLater(this::decodeIfArrived);
+      executor.outcomes().decodeLater(this::decodeIfArrived);
     }
   }
 
@@ -100,7 +100,7 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
     if (outcome == null) {
       return false;
     }
-    executor.decodeHere(() -> {
+    executor.outcomes().decodeHere(() -> {
       try {
         if (outcome.failed()) {
           completeExceptionally(ThrowableCodec.decode(outcome.encoded()));
@@ -109,7 +109,7 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
         }
       } finally {
         outcome.encoded().release();
-        executor.releaseTermination();
+        executor.outcomes().release();
       }
     });
     return true;
@@ -242,7 +242,7 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
     } finally {
       if (waiters.decrementAndGet() == 0 && !decoded && arrived.get() != null) {
         // This waiter leaves an outcome it did not take: the decoder thread takes it.
-        executor.decodeLater(this::decodeIfArrived);
+        executor.outcomes().decodeLater(this::decodeIfArrived);
       }
     }
   }
