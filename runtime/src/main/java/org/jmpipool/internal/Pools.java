@@ -25,7 +25,11 @@ import org.jmpipool.internal.wire.Codec;
 import org.jmpipool.internal.wire.HandedOver;
 import org.jmpipool.internal.worker.WorkerAgent;
 
-/** Builds the pools an embedding program asks for: local (threads) and spawned (MPI processes). */
+/**
+ * Builds the pools an embedding program asks for: local (threads) and spawned (MPI processes).
+ *
+ * <p>Threads: any (the caller's); starting a pool starts its threads.
+ */
 public final class Pools {
 
   private Pools() {

@@ -8,6 +8,8 @@ import java.util.Map;
 /**
  * How to start the workers of a spawned pool, as {@link org.jmpipool.PoolBuilder} collected it.
  *
+ * <p>Threads: any (immutable).
+ *
  * @param workers how many workers
  * @param jvmOptions options for spawned worker JVMs
  * @param systemProperties system properties set in spawned workers
@@ -15,8 +17,6 @@ import java.util.Map;
  * @param environment environment variables set for spawned workers
  * @param workingDirectory the spawned workers' working directory
  * @param startTimeout how long starting spawned workers may take
- *
- * <p>Threads: any (immutable).
  */
 public record SpawnSettings(int workers, List<String> jvmOptions,
     Map<String, String> systemProperties, List<String> inheritedProperties, Map<String, String> environment,

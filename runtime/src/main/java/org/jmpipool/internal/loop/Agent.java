@@ -3,6 +3,8 @@ package org.jmpipool.internal.loop;
 /**
  * The work of a communication thread: a loop calls {@link #doWork()} and idles by
  * {@link IdleStrategy} when it did nothing, until {@link #done()}.
+ *
+ * <p>Threads: the communication thread that runs it, only.
  */
 public interface Agent {
 

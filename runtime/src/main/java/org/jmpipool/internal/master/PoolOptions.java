@@ -5,6 +5,8 @@ import java.util.concurrent.Callable;
 /**
  * What every kind of pool is built with, besides its workers.
  *
+ * <p>Threads: any (immutable).
+ *
  * @param threadsPerWorker how many tasks each worker runs at once
  * @param initializer runs once on every worker before its first task, or {@code null}
  * @param seed seeds the tasks' random generators

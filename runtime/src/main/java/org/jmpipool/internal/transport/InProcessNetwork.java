@@ -11,6 +11,9 @@ import java.util.concurrent.locks.LockSupport;
  * Transports between threads of one JVM: the ranks of a local pool. A message is copied, as it
  * would be over MPI, so that nothing is shared between the master and its workers but bytes; the
  * sender wakes the receiving thread, so that idle ranks sleep instead of polling.
+ *
+ * <p>Threads: each endpoint is used by its rank's communication thread; a send may wake another
+ * rank's.
  */
 public final class InProcessNetwork {
 

@@ -9,6 +9,8 @@ import java.util.stream.IntStream;
  * and every worker of a pool know it: workers use it to find their peers (forwarding pushed
  * objects, groups of parallel tasks).
  *
+ * <p>Threads: any (immutable).
+ *
  * @param members the ranks of the workers; worker {@code i} is rank {@code members[i]}
  * @param threadsPerWorker the tasks each worker runs at once
  */

@@ -14,6 +14,9 @@ import org.jmpipool.internal.wire.Payload;
  *
  * <p>A task may arrive before the object it refers to (a pushed object reaches some workers
  * through other workers): it then waits for it, up to {@link #ARRIVAL_TIMEOUT_SECONDS}.
+ *
+ * <p>Threads: the communication thread puts and frees; task threads get; under this object's lock,
+ * and a task waits on it for an object still on its way.
  */
 final class RemoteStore {
 

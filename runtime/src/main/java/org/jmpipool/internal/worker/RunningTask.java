@@ -10,6 +10,8 @@ import org.jmpipool.internal.wire.TaskSeeds;
 /**
  * The {@link TaskContext} of a task thread: its worker's context, plus what belongs to the task
  * running now (its random seed, its parallel-task membership).
+ *
+ * <p>Threads: its task thread only (one per thread, thread-local).
  */
 public final class RunningTask implements TaskContext {
 

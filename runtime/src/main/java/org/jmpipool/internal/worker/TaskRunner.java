@@ -23,6 +23,9 @@ import org.jmpipool.internal.wire.Wire;
  * The threads that run a worker's tasks: each takes the next queued task, decodes it, runs it,
  * encodes its result or its failure, and hands it back to the communication thread. Whatever a
  * task throws, errors included, becomes that task's failure.
+ *
+ * <p>Threads: its task threads run the loop; the communication thread queues, cancels and
+ * interrupts.
  */
 final class TaskRunner {
 

@@ -29,6 +29,9 @@ import org.jmpipool.internal.wire.Wire;
  *
  * <p>When the pool has an initializer, the master sends it first; the other tasks wait until it
  * has run, and are given back unstarted if it failed.
+ *
+ * <p>Threads: its communication thread; {@link #reportSignal} and {@link #announceExit} come from
+ * the JVM's signal and exit handlers; the task threads hand back finished tasks through a queue.
  */
 public final class WorkerAgent implements Agent, Wire.FrameHandler {
 
