@@ -83,6 +83,16 @@ public final class Launcher implements Callable<Integer> {
       description = "One argument for mpirun or srun, e.g. --mpirun-opt=--report-bindings (repeatable).")
   private List<String> launcherOptions = new ArrayList<>();
 
+  @Option(names = "--hostfile", paramLabel = "FILE",
+      description = "The hosts to start the ranks on, in the MPI launcher's own format (Open MPI: 'host slots=N';"
+          + " Hydra: 'host:N'), rank 0 on the first; not under srun, where SLURM places the ranks.")
+  private Path hostfile;
+
+  @Option(names = "--launch-agent", paramLabel = "PROGRAM",
+      description = "How the MPI launcher starts its daemons on other hosts, instead of ssh: PROGRAM HOST COMMAND..."
+          + " (Open MPI's plm_rsh_agent, Hydra's -launcher rsh -launcher-exec); not under srun.")
+  private String launchAgent;
+
   @Option(names = "--launcher", paramLabel = "KIND", defaultValue = "auto",
       description = "auto, mpirun or srun (default: ${DEFAULT-VALUE}: srun inside a SLURM allocation, else the MPI's own"
           + " launcher: Open MPI's mpirun, or Hydra's mpiexec).")
@@ -299,10 +309,13 @@ public final class Launcher implements Callable<Integer> {
       // UCX (under MPICH, and Open MPI's UCX layer) would handle SIGSEGV, which the JVM uses itself.
       command.addAll(List.of("env", UCX_SIGNALS + "="));
     }
-    command.addAll(resolved == Kind.srun
-        ? srunPrefix(inAllocation, rankCount, rankMpi.family())
-        : program.family() == MpiInstallation.Family.OPEN_MPI ? mpirunPrefix(program.executable(), rankCount)
-        : hydraPrefix(program.executable(), rankCount));
+    if (resolved == Kind.srun) {
+      command.addAll(srunPrefix(inAllocation, rankCount, rankMpi.family()));
+    } else {
+      boolean openMpi = program.family() == MpiInstallation.Family.OPEN_MPI;
+      command.addAll(openMpi ? mpirunPrefix(program.executable(), rankCount) : hydraPrefix(program.executable(), rankCount));
+      command.addAll(hostOptions(openMpi));
+    }
     command.addAll(launcherOptions);
     List<String> rankJvm = rankJvm(rankMpi);
     command.addAll(rankJvm);
@@ -420,8 +433,31 @@ public final class Launcher implements Callable<Integer> {
         options, List.of());
   }
 
+  /**
+   * Where the MPI launcher starts ranks, in its family's words: the host file, and the program it
+   * starts its daemons on other hosts with.
+   */
+  private List<String> hostOptions(boolean openMpi) throws LaunchException {
+    List<String> options = new ArrayList<>();
+    if (hostfile != null) {
+      if (!Files.isReadable(hostfile)) {
+        throw new LaunchException(LaunchException.USAGE, "--hostfile " + hostfile + ": no such readable file");
+      }
+      options.addAll(List.of(openMpi ? "--hostfile" : "-f", hostfile.toAbsolutePath().toString()));
+    }
+    if (launchAgent != null) {
+      options.addAll(openMpi ? List.of("--mca", "plm_rsh_agent", launchAgent)
+          : List.of("-launcher", "rsh", "-launcher-exec", launchAgent));
+    }
+    return options;
+  }
+
   private List<String> srunPrefix(boolean inAllocation, Integer rankCount, MpiInstallation.Family family)
       throws LaunchException {
+    if (hostfile != null || launchAgent != null) {
+      throw new LaunchException(LaunchException.USAGE, (hostfile != null ? "--hostfile" : "--launch-agent")
+          + " is for mpirun and mpiexec; under srun, SLURM places the ranks (sbatch --nodes, --nodelist)");
+    }
     Path srun = installation.executable("srun").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
         "--launcher srun: srun not found on PATH"));
     if (!inAllocation) {

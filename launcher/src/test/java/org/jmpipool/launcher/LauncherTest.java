@@ -11,6 +11,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -354,6 +355,32 @@ class LauncherTest {
     assertTrue(bindingsOnMpich.err().contains("the bindings transport needs Open MPI"), bindingsOnMpich.err());
     environment.put("SLURM_JOB_ID", "12");
     assertEquals("--mpi=pmi2", command("--mpi", "mpich", WithMain.class.getName()).get(1), "srun's PMI for MPICH");
+  }
+
+  /** Several nodes: a host file and a remote-start agent, in each family's words; SLURM places ranks itself. */
+  @Test
+  void hostFilesAndLaunchAgentsReachEachFamilysLauncherInItsOwnWords() throws Exception {
+    Path hosts = Files.writeString(home.resolve("hosts"), "node1 slots=1\nnode2 slots=2\n");
+    List<String> openMpi = command("-n", "3", "--hostfile", hosts.toString(), "--launch-agent", "/opt/agent",
+        WithMain.class.getName());
+    int java = openMpi.indexOf(System.getProperty("java.home") + "/bin/java");
+    assertTrue(Collections.indexOfSubList(openMpi.subList(0, java), List.of("--hostfile", hosts.toString())) > 0, openMpi.toString());
+    assertTrue(Collections.indexOfSubList(openMpi.subList(0, java), List.of("--mca", "plm_rsh_agent", "/opt/agent")) > 0,
+        openMpi.toString());
+    environment.put("HYDRA", "");
+    javaVersion = 25;
+    List<String> hydra = command("--mpi", "mpich", "-n", "3", "--hostfile", hosts.toString(), "--launch-agent",
+        "/opt/agent", WithMain.class.getName());
+    assertTrue(Collections.indexOfSubList(hydra, List.of("-f", hosts.toString())) > 0, hydra.toString());
+    assertTrue(Collections.indexOfSubList(hydra, List.of("-launcher", "rsh", "-launcher-exec", "/opt/agent")) > 0,
+        hydra.toString());
+    Outcome missing = run("-n", "3", "--hostfile", home.resolve("nowhere").toString(), WithMain.class.getName());
+    assertEquals(LaunchException.USAGE, missing.status(), missing.err());
+    assertTrue(missing.err().contains("--hostfile " + home.resolve("nowhere") + ": no such readable file"), missing.err());
+    environment.put("SLURM_JOB_ID", "12");
+    Outcome underSrun = run("--hostfile", hosts.toString(), WithMain.class.getName());
+    assertEquals(LaunchException.USAGE, underSrun.status(), underSrun.err());
+    assertTrue(underSrun.err().contains("under srun, SLURM places the ranks"), underSrun.err());
   }
 
   @Test
