@@ -74,8 +74,22 @@ final class Jobs {
    * fresh memory, about 0.3 GB/s, makes slow).
    */
   static Result launch(Map<String, String> environment, List<String> arguments, Duration deadline) {
+    return launch(List.of(), environment, arguments, deadline);
+  }
+
+  /** Runs bin/jmpipool for a configuration through a command prefix: on a node of a cluster, say. */
+  static Result launchThrough(List<String> prefix, Configuration configuration, List<String> arguments) {
+    configuration.assumeAvailable();
+    List<String> command = new ArrayList<>(configuration.launcherOptions());
+    command.addAll(arguments);
+    return launch(prefix, configuration.environment(), command, DEADLINE);
+  }
+
+  private static Result launch(List<String> prefix, Map<String, String> environment, List<String> arguments,
+      Duration deadline) {
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
-    List<String> command = new ArrayList<>(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker));
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker));
     command.addAll(arguments);
     return run(command, marker, environment, deadline, (out, mark) -> { });
   }

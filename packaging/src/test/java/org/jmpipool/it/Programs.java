@@ -2,10 +2,14 @@ package org.jmpipool.it;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -13,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.PoolApplication;
+import org.jmpipool.RemoteOrigin;
 import org.jmpipool.TaskContext;
 import org.jmpipool.internal.transport.MpiBinding;
 import org.jmpipool.internal.transport.MpiBindings;
@@ -39,6 +44,39 @@ final class Programs {
       List<Integer> squares = Jmpipool.map((Integer x) -> x * x, List.of(1, 2, 3, 4, 5));
       System.out.println("squares " + squares + " on " + Jmpipool.executor().workers() + " workers, backend "
           + Jmpipool.defaultBackend() + ", rank " + Jmpipool.rank() + " of " + Jmpipool.size());
+    }
+  }
+
+  /**
+   * Prints, for each worker rank, the host its tasks see ({@code TaskContext}) and the host their
+   * exceptions name ({@code RemoteOrigin}), and the master's own host.
+   */
+  public static final class WorkerHosts {
+    public static void main(String[] args) throws Exception {
+      MpiPoolExecutor pool = Jmpipool.executor();
+      System.out.println("master on " + InetAddress.getLocalHost().getHostName());
+      Map<Integer, String> seen = new TreeMap<>();
+      for (int round = 0; round < 20 && seen.size() < pool.workers(); round++) {
+        List<CompletableFuture<String>> futures = new ArrayList<>();
+        for (int i = 0; i < 4 * pool.workers(); i++) {
+          futures.add(pool.submit(() -> {
+            Thread.sleep(20);
+            TaskContext context = TaskContext.current();
+            throw new IllegalStateException(context.rank() + " " + context.host());
+          }));
+        }
+        for (CompletableFuture<String> future : futures) {
+          try {
+            future.get();
+          } catch (ExecutionException e) {
+            String[] seenByTask = e.getCause().getMessage().split(" ");
+            RemoteOrigin origin = RemoteOrigin.of(e.getCause()).orElseThrow();
+            seen.put(origin.workerRank(), "task sees " + seenByTask[1] + ", exception names " + origin.host()
+                + (Integer.parseInt(seenByTask[0]) == origin.workerRank() ? "" : " (ranks differ!)"));
+          }
+        }
+      }
+      seen.forEach((rank, hosts) -> System.out.println("worker rank " + rank + ": " + hosts));
     }
   }
 

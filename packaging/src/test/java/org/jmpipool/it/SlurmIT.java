@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -47,7 +48,7 @@ class SlurmIT {
   @BeforeAll
   void startCluster() throws Exception {
     directory = Files.createTempDirectory("jmpipool-slurm");
-    Run started = run(List.of(CLUSTER_SCRIPT.toString(), "start", directory.toString()), Map.of(), 60);
+    Script.Outcome started = run(List.of(CLUSTER_SCRIPT.toString(), "start", directory.toString()), Map.of(), 60);
     if (started.status() != 0) {
       String reason = "SLURM tests skipped: cannot start a single-node cluster: " + started.err().strip();
       if (Boolean.getBoolean("jmpipool.slurm.require")) {
@@ -61,29 +62,17 @@ class SlurmIT {
   @AfterAll
   void stopCluster() throws Exception {
     if (directory != null) {
-      Run stopped = run(List.of(CLUSTER_SCRIPT.toString(), "stop", directory.toString()), Map.of(), 60);
+      Script.Outcome stopped = run(List.of(CLUSTER_SCRIPT.toString(), "stop", directory.toString()), Map.of(), 60);
       assertEquals(0, stopped.status(), "stopping the cluster: " + stopped.err());
     }
   }
 
-  private record Run(int status, String out, String err) {
-  }
-
-  private Run run(List<String> command, Map<String, String> environment, long seconds) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().putAll(environment);
+  private Script.Outcome run(List<String> command, Map<String, String> environment, long seconds) throws Exception {
+    Map<String, String> withConf = new HashMap<>(environment);
     if (slurmConf != null) {
-      builder.environment().put("SLURM_CONF", slurmConf);
+      withConf.put("SLURM_CONF", slurmConf);
     }
-    Path out = Files.createTempFile(directory, "out", ".txt");
-    Path err = Files.createTempFile(directory, "err", ".txt");
-    Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
-      fail(command + " did not end within " + seconds + " s; output: " + Files.readString(out) + Files.readString(err));
-    }
-    return new Run(process.exitValue(), Files.readString(out), Files.readString(err));
+    return Script.run(command, withConf, seconds);
   }
 
   /** A batch job's end as SLURM reports it, and what it printed. */
@@ -114,7 +103,7 @@ class SlurmIT {
     command.addAll(sbatchOptions);
     command.add(TEMPLATES.resolve(template).toString());
     command.addAll(List.of(program));
-    Run submitted = run(command, environment, 30);
+    Script.Outcome submitted = run(command, environment, 30);
     assertEquals(0, submitted.status(), "sbatch: " + submitted.err());
     String id = submitted.out().strip().split(";")[0];
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -213,7 +202,7 @@ class SlurmIT {
     command.addAll(configuration.launcherOptions());
     command.addAll(List.of("-cp", Path.of(Jobs.TEST_CLASSES).toAbsolutePath().toString(),
         Programs.Embedded.class.getName()));
-    Run run = run(command, configuration.environment(), 120);
+    Script.Outcome run = run(command, configuration.environment(), 120);
     assertEquals(0, run.status(), run.out() + run.err());
     assertTrue(run.err().contains("srun --mpi=" + pmi(configuration)), run.err());
     assertTrue(run.out().contains("on 2 workers, backend MPI, rank 0 of 3"), run.out() + run.err());
