@@ -4,9 +4,6 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -16,16 +13,22 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * every call. Every instance of such a class is equivalent, so sharing one decoded instance
  * between tasks changes nothing but the cost.
  *
- * <p>Such a function travels as its encoding with a 128-bit fingerprint of it (the first half of
- * its SHA-256), computed once per class. A reader that decoded that fingerprint before skips the
- * encoding and takes the instance it keeps: a task costs the reader a table lookup, with no lock,
- * no hashing of bytes and no allocation.
+ * <p>Such a function travels as its encoding with a 128-bit fingerprint of it, computed once per
+ * class. A reader that decoded that fingerprint before skips the encoding and takes the instance
+ * it keeps: a task costs the reader a table lookup, with no lock, no hashing of bytes and no
+ * allocation. The fingerprint is two FNV-1a hashes with different starting values, each mixed
+ * by SplitMix64's finalizer: not cryptographic (encodings are not adversarial), and computed
+ * without {@code MessageDigest}, whose first use reads the JVM's security files while MPI may
+ * still be starting on another thread and changing the process's environment (a JVM reading
+ * the environment then crashed in {@code getenv}).
  *
  * <p>Threads: any. Encodings are cached per class; decoded functions in a table whose slots are
  * replaced whole, so two threads decoding the same function at once only decode it twice.
  */
 final class FunctionCache {
 
+  private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+  private static final long FNV_PRIME = 0x100000001b3L;
   /** Slots of the decoded table: a power of two; a function whose slot is taken replaces the other. */
   private static final int SLOTS = 256;
 
@@ -71,8 +74,7 @@ final class FunctionCache {
     Encoding encoding = cached[0];
     if (encoding == null) {
       byte[] bytes = codec.encodeToArray("function", function, (kryo, output) -> kryo.writeClassAndObject(output, function));
-      ByteBuffer digest = ByteBuffer.wrap(sha256(bytes));
-      encoding = new Encoding(bytes, digest.getLong(), digest.getLong());
+      encoding = new Encoding(bytes, hash(bytes, FNV_OFFSET), hash(bytes, ~FNV_OFFSET));
       // A race encodes it twice, into equal encodings: either may stay.
       cached[0] = encoding;
     }
@@ -103,11 +105,12 @@ final class FunctionCache {
     return function;
   }
 
-  private static byte[] sha256(byte[] bytes) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java platform has SHA-256", e);
+  /** FNV-1a over the bytes from a starting value, then mixed: neighbouring inputs give unrelated hashes. */
+  private static long hash(byte[] bytes, long start) {
+    long hash = start;
+    for (byte b : bytes) {
+      hash = (hash ^ (b & 0xff)) * FNV_PRIME;
     }
+    return TaskSeeds.mix(hash ^ bytes.length);
   }
 }

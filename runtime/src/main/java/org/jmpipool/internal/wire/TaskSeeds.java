@@ -29,8 +29,11 @@ public final class TaskSeeds {
     return taskBase + offset * INDEX_STEP;
   }
 
-  /** The seed of a random generator for a base: SplitMix64's finalizer, so neighbouring bases give unrelated seeds. */
-  public static long seedOf(long base) {
+  /**
+   * SplitMix64's finalizer: neighbouring values give unrelated ones. The seed of a task's or an
+   * item's random generator is its base, mixed.
+   */
+  public static long mix(long base) {
     long z = base;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

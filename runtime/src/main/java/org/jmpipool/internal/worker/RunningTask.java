@@ -126,7 +126,7 @@ public final class RunningTask implements TaskContext {
   @Override
   public RandomGenerator random() {
     if (random == null) {
-      random = new SplittableRandom(TaskSeeds.seedOf(randomBase));
+      random = new SplittableRandom(TaskSeeds.mix(randomBase));
     }
     return random;
   }
