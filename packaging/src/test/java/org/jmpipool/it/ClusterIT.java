@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -37,7 +38,7 @@ class ClusterIT {
 
   /** The launcher on node1, one rank on each node. */
   private Jobs.Result onThreeNodes(Configuration configuration, Class<?> program) {
-    return Jobs.launchThrough(cluster.on("node1"), configuration, List.of("-n", "3",
+    return Jobs.launchThrough(cluster.on("node1"), configuration, Map.of(), List.of("-n", "3",
         "--hostfile", cluster.hostfile(configuration).toString(), "--launch-agent", cluster.agent().toString(),
         "-cp", Jobs.TEST_CLASSES, program.getName()));
   }

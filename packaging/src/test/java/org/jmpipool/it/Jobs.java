@@ -55,12 +55,7 @@ final class Jobs {
 
   /** Runs bin/jmpipool for a configuration (its options first), with extra environment. */
   static Result launch(Configuration configuration, Map<String, String> environment, List<String> arguments) {
-    configuration.assumeAvailable();
-    Map<String, String> merged = new HashMap<>(configuration.environment());
-    merged.putAll(environment);
-    List<String> command = new ArrayList<>(configuration.launcherOptions());
-    command.addAll(arguments);
-    return launch(merged, command);
+    return launchThrough(List.of(), configuration, environment, arguments);
   }
 
   /** Runs bin/jmpipool with these arguments (after the marker option) and extra environment. */
@@ -77,12 +72,18 @@ final class Jobs {
     return launch(List.of(), environment, arguments, deadline);
   }
 
-  /** Runs bin/jmpipool for a configuration through a command prefix: on a node of a cluster, say. */
-  static Result launchThrough(List<String> prefix, Configuration configuration, List<String> arguments) {
+  /**
+   * Runs bin/jmpipool for a configuration (its options first), with extra environment, through a
+   * command prefix: on a node of a cluster, say.
+   */
+  static Result launchThrough(List<String> prefix, Configuration configuration, Map<String, String> environment,
+      List<String> arguments) {
     configuration.assumeAvailable();
+    Map<String, String> merged = new HashMap<>(configuration.environment());
+    merged.putAll(environment);
     List<String> command = new ArrayList<>(configuration.launcherOptions());
     command.addAll(arguments);
-    return launch(prefix, configuration.environment(), command, DEADLINE);
+    return launch(prefix, merged, command, DEADLINE);
   }
 
   private static Result launch(List<String> prefix, Map<String, String> environment, List<String> arguments,
