@@ -418,7 +418,8 @@ public final class DistributedExecutor implements MpiPoolExecutor {
   private static void refuseToBlockCommunicationThread(String operation) {
     if (CommunicationThread.isCurrent()) {
       throw new IllegalStateException(operation + " would block the pool's communication thread, which runs"
-          + " non-async stages of pool futures: call it from another thread, or use the *Async stage variants");
+          + " the non-async stages of futures completed there (cancelled, or failed on the master): call it from"
+          + " another thread, or use the *Async stage variants");
     }
   }
 

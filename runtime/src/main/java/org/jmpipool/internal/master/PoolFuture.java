@@ -64,8 +64,9 @@ class PoolFuture<T> extends CompletableFuture<T> {
   private void refuseOnCommunicationThread() {
     if (!isDone() && CommunicationThread.isCurrent()) {
       throw new IllegalStateException("a non-async stage of a jmpipool future waits for another jmpipool"
-          + " result; such stages run on the pool's communication thread, which alone delivers results:"
-          + " use the *Async variant (thenApplyAsync...) or thenCompose instead");
+          + " result on the pool's communication thread (its future was completed there: cancelled, or failed"
+          + " on the master), which alone delivers results: use the *Async variant (thenApplyAsync...) or"
+          + " thenCompose instead");
     }
   }
 }

@@ -105,26 +105,17 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
         if (outcome.failed()) {
           completeExceptionally(ThrowableCodec.decode(outcome.encoded()));
         } else {
-          completeWithValueOf(outcome.encoded());
+          complete(decoder.decode(record, outcome.encoded()));
         }
+      } catch (RuntimeException | Error undecodable) {
+        // Out of memory for a huge result or exception, say: the future fails, the pool goes on.
+        completeExceptionally(undecodable);
       } finally {
         outcome.encoded().release();
         executor.outcomes().release();
       }
     });
     return true;
-  }
-
-  private void completeWithValueOf(Payload result) {
-    T value;
-    try {
-      value = decoder.decode(record, result);
-    } catch (RuntimeException | Error undecodable) {
-      // Out of memory for a huge result, say: the future fails, the pool goes on.
-      completeExceptionally(undecodable);
-      return;
-    }
-    complete(value);
   }
 
   @Override

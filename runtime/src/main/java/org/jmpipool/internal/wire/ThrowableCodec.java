@@ -110,8 +110,6 @@ public final class ThrowableCodec {
       return decode(encoded.toArray());
     } catch (IllegalStateException unreadable) {
       return new RemoteTaskException("unreadable remote exception", unreadable.getMessage());
-    } finally {
-      encoded.release();
     }
   }
 
