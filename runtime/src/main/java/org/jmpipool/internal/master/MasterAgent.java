@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntPredicate;
 import org.jmpipool.BrokenPoolException;
 import org.jmpipool.internal.loop.Agent;
 import org.jmpipool.internal.loop.IdleStrategy;
@@ -59,6 +60,8 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
   private final ArrayDeque<TaskRecord> waiting = new ArrayDeque<>();
   private final WorkerLink[] workers;
   private final DispatchPolicy dispatch;
+  /** Whether a worker's outgoing batch takes more tasks this pass; made once, as the dispatch loop asks per task. */
+  private final IntPredicate batchHasRoom;
   private final Inbox inbox;
   private long nextId = 1;
   private boolean stopSent;
@@ -121,6 +124,7 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
       workers[i] = new WorkerLink(layout.rankOf(i), channel);
     }
     this.dispatch = new DispatchPolicy(layout.workers(), layout.threadsPerWorker());
+    this.batchHasRoom = worker -> workers[worker].outbox.pendingBytes() <= MAX_BATCH_BYTES;
   }
 
   @Override
@@ -209,7 +213,7 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
       }
     }
     while (!waiting.isEmpty()) {
-      int index = dispatch.pick(worker -> workers[worker].outbox.pendingBytes() <= MAX_BATCH_BYTES);
+      int index = dispatch.pick(batchHasRoom);
       if (index < 0) {
         break;
       }
