@@ -16,7 +16,8 @@
 #   namespace-cluster.sh exec DIR NODE ARGS...       runs a program on a node, its arguments as given
 #   namespace-cluster.sh pids DIR NODE               lists the processes of a node but its holder
 #   namespace-cluster.sh kill DIR NODE               kills every process of a node (a node lost)
-#   namespace-cluster.sh cut DIR NODE                takes a node's link down (a node cut off)
+#   namespace-cluster.sh cut DIR NODE                cuts a node's link at the switch (a node cut off)
+#   namespace-cluster.sh reconnect DIR NODE          restores a node's link
 #
 # Each failure is one line on stderr and a non-zero status.
 set -eu
@@ -24,7 +25,7 @@ set -eu
 fail() { echo "namespace-cluster: $*" >&2; exit 1; }
 action=${1:-}
 dir=${2:-}
-[ -n "$action" ] && [ -n "$dir" ] || fail "usage: $0 start|stop|run|exec|pids|kill|cut DIR ..."
+[ -n "$action" ] && [ -n "$dir" ] || fail "usage: $0 start|stop|run|exec|pids|kill|cut|reconnect DIR ..."
 here=$(cd "$(dirname "$0")" && pwd)
 
 # Namespace names carry a prefix of this run, so that two clusters never share one.
@@ -144,7 +145,15 @@ AGENT
     ;;
   cut)
     node=${3:-}
-    ip netns exec "$(prefix_of)-$node" ip link set eth0 down
+    holder_of "$node" >/dev/null
+    # At the switch, as a failed cable or switch port: the node's own interface stays up, so its
+    # packets go out and nothing answers, as on a real network.
+    ip netns exec "$(prefix_of)-switch" ip link set "$(prefix_of)-b${node#node}" down
+    ;;
+  reconnect)
+    node=${3:-}
+    holder_of "$node" >/dev/null
+    ip netns exec "$(prefix_of)-switch" ip link set "$(prefix_of)-b${node#node}" up
     ;;
   *)
     fail "unknown action $action"

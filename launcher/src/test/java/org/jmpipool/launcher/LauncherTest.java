@@ -367,6 +367,12 @@ class LauncherTest {
     assertTrue(Collections.indexOfSubList(openMpi.subList(0, java), List.of("--hostfile", hosts.toString())) > 0, openMpi.toString());
     assertTrue(Collections.indexOfSubList(openMpi.subList(0, java), List.of("--mca", "plm_rsh_agent", "/opt/agent")) > 0,
         openMpi.toString());
+    // mpirun notices a node cut off from it by keepalive probes; a setting of the user's stays.
+    assertTrue(Collections.indexOfSubList(openMpi.subList(0, java), List.of("--mca", "oob_tcp_keepalive_time", "2")) > 0,
+        openMpi.toString());
+    environment.put("OMPI_MCA_oob_tcp_keepalive_time", "60");
+    assertFalse(command("-n", "3", WithMain.class.getName()).contains("oob_tcp_keepalive_time"));
+    environment.remove("OMPI_MCA_oob_tcp_keepalive_time");
     environment.put("HYDRA", "");
     javaVersion = 25;
     List<String> hydra = command("--mpi", "mpich", "-n", "3", "--hostfile", hosts.toString(), "--launch-agent",

@@ -2,10 +2,12 @@ package org.jmpipool.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -38,9 +40,84 @@ class ClusterIT {
 
   /** The launcher on node1, one rank on each node. */
   private Jobs.Result onThreeNodes(Configuration configuration, Class<?> program) {
-    return Jobs.launchThrough(cluster.on("node1"), configuration, Map.of(), List.of("-n", "3",
+    return onThreeNodes(configuration, program, (out, marker) -> { });
+  }
+
+  /**
+   * The launcher on node1, one rank on each node, the test acting while the job runs. MPICH's UCX
+   * would see that the nodes share this machine and move messages through shared memory, which
+   * no cable can cut: it is held to TCP, as between real nodes.
+   */
+  private Jobs.Result onThreeNodes(Configuration configuration, Class<?> program, Jobs.WhileRunning whileRunning) {
+    Map<String, String> environment = configuration == Configuration.MPICH_FFM ? Map.of("UCX_TLS", "tcp") : Map.of();
+    return Jobs.launchThrough(cluster.on("node1"), configuration, environment, List.of("-n", "3",
         "--hostfile", cluster.hostfile(configuration).toString(), "--launch-agent", cluster.agent().toString(),
-        "-cp", Jobs.TEST_CLASSES, program.getName()));
+        "-cp", Jobs.TEST_CLASSES, program.getName()), whileRunning);
+  }
+
+  /** What happens to a node while a job runs. */
+  @FunctionalInterface
+  private interface Fault {
+    void strike(String node) throws Exception;
+  }
+
+  /** A map on three nodes; a second into it, node3 (rank 2) fails. */
+  private Jobs.Result failingNode3DuringAMap(Configuration configuration, Fault fault, long[] struckAt) {
+    return onThreeNodes(configuration, Programs.LongMap.class, (out, marker) -> {
+      Jobs.awaitOutput(out, "map started");
+      Thread.sleep(1_000);
+      struckAt[0] = System.nanoTime();
+      fault.strike("node3");
+    });
+  }
+
+  /** How long ago a fault struck, in whole seconds; printed to the test's output, for the record. */
+  private static long secondsSince(long nanoTime, String fault, Configuration configuration) {
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanoTime);
+    System.out.printf("%s: the job ended %d ms after node3 was %s%n", configuration, millis, fault);
+    return millis / 1000;
+  }
+
+  /**
+   * Nothing tells anyone that a node is cut off: the ranks' heartbeats (10 s) and, with Open MPI,
+   * mpirun's keepalive probes (at most 8 s) end the job, with a message naming the node and the
+   * rank it held; the ranks on the cut node end themselves and their MPI daemon.
+   */
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void aJobEndsWithinSecondsOfANodeBeingCutOffNamingTheNodeAndItsRank(Configuration configuration) throws Exception {
+    long[] cutAt = new long[1];
+    try {
+      Jobs.Result result = failingNode3DuringAMap(configuration, cluster::cut, cutAt);
+      long seconds = secondsSince(cutAt[0], "cut off", configuration);
+      assertNotEquals(0, result.status(), result.toString());
+      assertFalse(result.out().contains("sum "), result.toString());
+      assertTrue(result.all().contains("rank 2 on node3"), result.toString());
+      assertTrue(seconds <= 25, "the job ended " + seconds + " s after the cut\n" + result);
+      cluster.expectNothingLeft("after the job");
+    } finally {
+      cluster.reconnect("node3");
+    }
+  }
+
+  /**
+   * A node that dies closes its connections: the MPI launcher notices at once and ends the job.
+   * Open MPI signals the ranks first, and rank 0 says how long each worker has been silent (Hydra
+   * kills them at once, and says only that a proxy's connection closed).
+   */
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void aJobEndsWithinSecondsOfANodeBeingKilled(Configuration configuration) throws Exception {
+    long[] killedAt = new long[1];
+    Jobs.Result result = failingNode3DuringAMap(configuration, cluster::kill, killedAt);
+    long seconds = secondsSince(killedAt[0], "killed", configuration);
+    assertNotEquals(0, result.status(), result.toString());
+    assertFalse(result.out().contains("sum "), result.toString());
+    if (configuration != Configuration.MPICH_FFM) {
+      assertTrue(result.all().contains("rank 2 on node3"), result.toString());
+    }
+    assertTrue(seconds <= 15, "the job ended " + seconds + " s after the node was killed\n" + result);
+    cluster.expectNothingLeft("after the job");
   }
 
   @ParameterizedTest

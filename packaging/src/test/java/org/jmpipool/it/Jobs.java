@@ -78,21 +78,32 @@ final class Jobs {
    */
   static Result launchThrough(List<String> prefix, Configuration configuration, Map<String, String> environment,
       List<String> arguments) {
+    return launchThrough(prefix, configuration, environment, arguments, (out, mark) -> { });
+  }
+
+  /** Runs bin/jmpipool for a configuration through a command prefix, acting on the job while it runs. */
+  static Result launchThrough(List<String> prefix, Configuration configuration, Map<String, String> environment,
+      List<String> arguments, WhileRunning whileRunning) {
     configuration.assumeAvailable();
     Map<String, String> merged = new HashMap<>(configuration.environment());
     merged.putAll(environment);
     List<String> command = new ArrayList<>(configuration.launcherOptions());
     command.addAll(arguments);
-    return launch(prefix, merged, command, DEADLINE);
+    return launch(prefix, merged, command, DEADLINE, whileRunning);
   }
 
   private static Result launch(List<String> prefix, Map<String, String> environment, List<String> arguments,
       Duration deadline) {
+    return launch(prefix, environment, arguments, deadline, (out, mark) -> { });
+  }
+
+  private static Result launch(List<String> prefix, Map<String, String> environment, List<String> arguments,
+      Duration deadline, WhileRunning whileRunning) {
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
     List<String> command = new ArrayList<>(prefix);
     command.addAll(List.of(HOME.resolve("bin/jmpipool").toString(), "-J" + marker));
     command.addAll(arguments);
-    return run(command, marker, environment, deadline, (out, mark) -> { });
+    return run(command, marker, environment, deadline, whileRunning);
   }
 
   /**
@@ -162,13 +173,7 @@ final class Jobs {
     command.addAll(configuration.launcherOptions());
     command.addAll(List.of("-n", Integer.toString(ranks), "-cp", TEST_CLASSES, program.getName()));
     return run(command, marker, configuration.environment(), DEADLINE, (out, mark) -> {
-      long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!Files.readString(out, StandardCharsets.UTF_8).contains(line)) {
-        if (System.nanoTime() > giveUp) {
-          fail("the job did not print '" + line + "' within 60 s");
-        }
-        Thread.sleep(50);
-      }
+      awaitOutput(out, line);
       // The ranks are the JVMs carrying the marker (mpirun's own command line carries it too).
       List<ProcessHandle> chosen = ProcessHandle.allProcesses()
           .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
@@ -184,6 +189,17 @@ final class Jobs {
         }
       }
     });
+  }
+
+  /** Waits until a running job's standard output holds a line, failing after a minute. */
+  static void awaitOutput(Path out, String line) throws IOException, InterruptedException {
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.readString(out, StandardCharsets.UTF_8).contains(line)) {
+      if (System.nanoTime() > giveUp) {
+        fail("the job did not print '" + line + "' within 60 s");
+      }
+      Thread.sleep(50);
+    }
   }
 
   /** The MPI rank of a process of a job, from the environment its launcher gave it. */

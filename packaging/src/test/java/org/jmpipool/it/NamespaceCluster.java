@@ -81,6 +81,28 @@ final class NamespaceCluster implements AutoCloseable {
     return Script.run(List.of(SCRIPT.toString(), "pids", dir.toString(), node), 10).out().strip().lines().toList();
   }
 
+  /** Kills every process of a node at once, as a node that fails. */
+  void kill(String node) throws IOException, InterruptedException {
+    act("kill", node);
+  }
+
+  /** Cuts a node's link at the switch, as a failed cable or switch port. */
+  void cut(String node) throws IOException, InterruptedException {
+    act("cut", node);
+  }
+
+  /** Restores a node's link. */
+  void reconnect(String node) throws IOException, InterruptedException {
+    act("reconnect", node);
+  }
+
+  private void act(String action, String node) throws IOException, InterruptedException {
+    Script.Outcome outcome = Script.run(List.of(SCRIPT.toString(), action, dir.toString(), node), 30);
+    if (outcome.status() != 0) {
+      fail(action + " " + node + ": " + outcome.err());
+    }
+  }
+
   /** Waits until no process is left on any node, and fails naming those that stay. */
   void expectNothingLeft(String after) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.PoolApplication;
@@ -304,6 +305,23 @@ final class Programs {
         }
       }
       System.out.println("all tasks done, unexpectedly");
+    }
+  }
+
+  /** Maps 400 tasks of 100 ms each (20 s on two workers), saying when the map started and what it summed. */
+  public static final class LongMap {
+    public static void main(String[] args) throws Exception {
+      MpiPoolExecutor pool = Jmpipool.executor();
+      System.out.println("map started");
+      System.out.flush();
+      long sum = 0;
+      for (int value : pool.map((Integer i) -> {
+        sleep(100);
+        return i;
+      }, IntStream.range(0, 400).boxed().toList())) {
+        sum += value;
+      }
+      System.out.println("sum " + sum);
     }
   }
 

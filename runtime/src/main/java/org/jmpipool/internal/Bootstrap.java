@@ -122,7 +122,7 @@ public final class Bootstrap {
     JobContext.install(executor);
     MpiPoolExecutor pool = executor;
     ExitWatch watch = new ExitWatch("master", (who, signal, number) -> {
-      reportHeldTasks(who, signal, master);
+      reportHeldTasks(who, signal, master, transport);
       List<DistributedExecutor> pools = new java.util.ArrayList<>(JobPools.openPools());
       if (pool != world) {
         pools.add((DistributedExecutor) pool);
@@ -182,12 +182,15 @@ public final class Bootstrap {
   }
 
   /**
-   * The job is being ended by a signal: say at once which tasks each worker holds (after a rank
-   * failed, mpirun kills the job a second after its SIGTERM, before any orderly end).
+   * The job is being ended by a signal: say at once which tasks each worker holds, and when each
+   * was last heard from, which tells a lost node's ranks (after a rank or node failed, mpirun
+   * kills the job a second after its SIGTERM, before any orderly end).
    */
-  private static void reportHeldTasks(String who, String signal, MasterProxy master) {
+  private static void reportHeldTasks(String who, String signal, MasterProxy master, Transport transport) {
+    String heardFrom = transport.heardFrom();
     System.err.println("jmpipool: " + who + " received SIG" + signal + " (from the MPI runtime after a rank failed,"
-        + " or from the user or scheduler); tasks held by workers: " + describe(master.heldTasksByWorker()));
+        + " or from the user or scheduler); tasks held by workers: " + describe(master.heldTasksByWorker())
+        + (heardFrom.isEmpty() ? "" : "; silent for: " + heardFrom));
   }
 
   private static String describe(Map<Integer, List<Long>> tasksByWorker) {

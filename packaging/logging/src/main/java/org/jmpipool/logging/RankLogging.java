@@ -44,7 +44,7 @@ public final class RankLogging extends ContextAwareBase implements Configurator 
 
   /** The rank as the process starter tells it; MPI is not initialized yet when logging starts. */
   private static String rank() {
-    for (String variable : new String[] {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"}) {
+    for (String variable : new String[] {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"}) {
       String value = System.getenv(variable);
       if (value != null && !value.isEmpty()) {
         return value;

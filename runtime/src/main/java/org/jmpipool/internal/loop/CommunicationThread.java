@@ -100,6 +100,7 @@ public final class CommunicationThread extends Thread {
     try {
       IdleStrategy idle = new IdleStrategy(MAX_PARK_NANOS, transport.wakesReceiver());
       while (!allDone(agents, primary)) {
+        transport.exchangeHeartbeats();
         int work = 0;
         IdleStrategy.Expecting expecting = IdleStrategy.Expecting.LOCAL_EVENT;
         for (Hosted hosted : agents) {

@@ -2,12 +2,15 @@ package org.jmpipool.internal.transport;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
 
 /**
  * {@link Transport} over MPI, through an {@link MpiBinding}, in one of three roles:
@@ -17,16 +20,24 @@ import java.util.concurrent.locks.LockSupport;
  *       {@code MPI_COMM_WORLD}, so that nothing else in the program can intercept them.
  *   <li>{@link #spawn}: the master of a pool whose workers it starts itself (MPI dynamic
  *       processes); the parent and the children form one merged communicator, the parent rank 0.
- *       The workers' processes are watched, since MPI does not tell a parent that a child died.
+ *       The processes of workers on the master's host are watched, since MPI does not tell a
+ *       parent that a child died.
  *   <li>{@link #joinParent()}: a spawned worker, on the same merged communicator.
  * </ul>
  *
- * <p>Threads: its communication thread makes every call but {@link #abort} and {@link #lostPeer},
- * which any thread may make.
+ * <p>In every role the master and each worker exchange {@link Heartbeats}: a worker silent for
+ * their timeout breaks the master's pool ({@link #lostPeer()}); a worker whose master is silent
+ * ends its process.
+ *
+ * <p>Threads: its communication thread makes every call but {@link #abort}, {@link #lostPeer} and
+ * {@link #heardFrom}, which any thread may make.
  */
 public final class MpiTransport implements Transport {
 
   private static final int HELLO_TAG = 8;
+  private static final int HEARTBEAT_TAG = 9;
+  /** The programs of MPI launchers that start a job's ranks on a node, one per job and node. */
+  private static final Set<String> JOB_DAEMONS = Set.of("orted", "hydra_pmi_proxy");
   /** The tag of channel 0; channel n uses tag FIRST_CHANNEL_TAG + n. */
   private static final int FIRST_CHANNEL_TAG = 16;
   private static final int INITIAL_RECEIVE_BUFFER = 64 * 1024;
@@ -40,6 +51,8 @@ public final class MpiTransport implements Transport {
   private final String host;
   private final List<ProcessHandle> localWorkers;
   private volatile LostPeer lostPeer;
+  /** Set once the ranks know each other; {@code null} when heartbeats are turned off. */
+  private volatile Heartbeats heartbeats;
   private ByteBuffer receiveBuffer = NativeMemory.allocate(INITIAL_RECEIVE_BUFFER);
 
   /** What this process is in its pool, which decides how the pool ends. */
@@ -69,7 +82,7 @@ public final class MpiTransport implements Transport {
    */
   public static MpiTransport joinWorld() {
     MpiBinding mpi = MpiProcess.initialize(false);
-    return new MpiTransport(mpi, mpi.dup(mpi.world()), new Role() {
+    MpiTransport transport = new MpiTransport(mpi, mpi.dup(mpi.world()), new Role() {
       @Override
       public void finish(MpiBinding.Comm comm) {
         mpi.free(comm);
@@ -85,6 +98,8 @@ public final class MpiTransport implements Transport {
         }
       }
     }, List.of());
+    transport.startHeartbeats(new String[transport.size]);
+    return transport;
   }
 
   /**
@@ -183,6 +198,7 @@ public final class MpiTransport implements Transport {
     hello.putLong(0, ProcessHandle.current().pid()).put(8, hostName);
     mpi.send(hello, hello.capacity(), 0, HELLO_TAG, merged);
     NativeMemory.free(hello);
+    transport.startHeartbeats(new String[transport.size]);
     return transport;
   }
 
@@ -221,6 +237,7 @@ public final class MpiTransport implements Transport {
    * host: MPI reports nothing to a parent when a child dies.
    */
   private void greetWorkers(long deadline) {
+    String[] hosts = new String[size];
     int heard = 0;
     while (heard < size - 1) {
       MpiBinding.Matched message = mpi.improbe(mpi.anySource(), HELLO_TAG, comm);
@@ -239,13 +256,67 @@ public final class MpiTransport implements Transport {
       hello.get(8, workerHost);
       NativeMemory.free(hello);
       int worker = message.source();
-      if (host.equals(new String(workerHost, StandardCharsets.UTF_8))) {
+      hosts[worker] = new String(workerHost, StandardCharsets.UTF_8);
+      if (host.equals(hosts[worker])) {
         Optional<ProcessHandle> process = ProcessHandle.of(pid);
         process.ifPresent(localWorkers::add);
         process.ifPresentOrElse(p -> p.onExit().thenRun(() -> workerEnded(worker, pid)), () -> workerEnded(worker, pid));
       }
       heard++;
     }
+    startHeartbeats(hosts);
+  }
+
+  /**
+   * Starts the heartbeats between the master and each worker.
+   *
+   * @param hosts the host of each rank, where known
+   */
+  private void startHeartbeats(String[] hosts) {
+    int[] peers = rank == 0 ? IntStream.range(1, size).toArray() : new int[] {0};
+    heartbeats = Heartbeats.start(mpi, comm, HEARTBEAT_TAG, host, peers,
+        IntStream.of(peers).mapToObj(peer -> hosts[peer]).toArray(String[]::new));
+  }
+
+  @Override
+  public void exchangeHeartbeats() {
+    Heartbeats watch = heartbeats;
+    if (watch == null || lostPeer != null) {
+      return;
+    }
+    int lost = watch.exchange(System.nanoTime());
+    if (lost < 0) {
+      return;
+    }
+    String silent = watch.name(lost) + " sent nothing for " + watch.silence(lost)
+        + " (its process or node ended, or the network to it is down)";
+    if (rank == 0) {
+      lostPeer = new LostPeer(watch.rank(lost), "worker " + silent);
+    } else {
+      // Nobody is left to serve, and MPI_Abort would wait for a launcher it may not reach.
+      System.err.println("jmpipool: worker rank " + rank + " on " + host + ": the master, " + silent
+          + "; this worker ends");
+      endJobDaemon();
+      Runtime.getRuntime().halt(1);
+    }
+  }
+
+  /**
+   * Ends the MPI daemon that started this worker (Open MPI's orted, Hydra's proxy), which serves
+   * only this job: cut off from its launcher as this worker is from the master, it would wait
+   * for TCP to give up (some 15 minutes) before ending. Under srun the parent is SLURM's and stays.
+   */
+  private static void endJobDaemon() {
+    ProcessHandle.current().parent()
+        .filter(parent -> parent.info().command().map(Path::of).map(Path::getFileName).map(Path::toString)
+            .filter(JOB_DAEMONS::contains).isPresent())
+        .ifPresent(ProcessHandle::destroyForcibly);
+  }
+
+  @Override
+  public String heardFrom() {
+    Heartbeats watch = heartbeats;
+    return watch == null ? "" : watch.describe(System.nanoTime());
   }
 
   private void workerEnded(int worker, long pid) {
@@ -312,6 +383,10 @@ public final class MpiTransport implements Transport {
 
   @Override
   public void finish() {
+    Heartbeats watch = heartbeats;
+    if (watch != null) {
+      watch.finish();
+    }
     role.finish(comm);
   }
 

@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
  * two ranks, messages of one channel arrive in the order they were sent.
  *
  * <p>Every method is called from one thread, the rank's communication thread, except
- * {@link #abort(int)} and {@link #lostPeer()}, which any thread may call. Sends never block: the caller polls
+ * {@link #abort(int)}, {@link #lostPeer()} and {@link #heardFrom()}, which any thread may call. Sends never block: the caller polls
  * {@link PendingSend#isComplete()} and keeps the buffer untouched until then. Receives never
  * block either: {@link #receive(int, MessageHandler)} hands over one message if one is waiting.
  */
@@ -76,13 +76,32 @@ public interface Transport {
 
   /**
    * Tells whether a rank of the pool ended without taking part in the orderly end, as far as
-   * this transport can see (spawned workers are watched by process id; MPI itself reports
-   * nothing in time).
+   * this transport can see (by heartbeats, and the process ids of spawned workers on this host;
+   * MPI itself reports nothing in time).
    *
    * @return the rank that ended, or {@code null} while all are alive
    */
   default LostPeer lostPeer() {
     return null;
+  }
+
+  /**
+   * Exchanges heartbeats with the ranks this one watches (a master its workers, a worker its
+   * master), where the transport needs them to notice a lost rank; the communication thread
+   * calls it on every pass of its loop.
+   */
+  default void exchangeHeartbeats() {
+  }
+
+  /**
+   * Says how long the ranks this one watches have been silent, for messages about a job that is
+   * ending; any thread.
+   *
+   * @return as in "rank 1 on node2 0.4 s, rank 2 on node3 4.1 s", or empty when the transport
+   *     does not watch its ranks
+   */
+  default String heardFrom() {
+    return "";
   }
 
   /**

@@ -1,0 +1,208 @@
+package org.jmpipool.internal.transport;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Liveness between a pool's master and its workers over MPI, which tells nobody in time that a
+ * process, its node, or the network to it is gone: a killed node's ranks may be noticed by the MPI
+ * launcher, a node cut off is noticed by nothing. The master watches every worker and each worker
+ * watches the master: each sends the other a heartbeat (its host name) every tenth of the
+ * timeout, and counts the other lost once nothing came from it for the whole timeout.
+ *
+ * <p>Time this process itself did not run its loop (a garbage collection, a stop by a debugger or
+ * by SIGSTOP, a long MPI call) is not held against the peers: their heartbeats may be waiting
+ * unread. So a stalled master breaks no pool; a stalled worker may be counted lost, but only after
+ * a stall as long as the timeout.
+ *
+ * <p>Threads: the communication thread; {@link #describe} any thread.
+ */
+final class Heartbeats {
+
+  /** The system property giving the timeout in seconds; 0 turns heartbeats off. */
+  static final String TIMEOUT_PROPERTY = "jmpipool.heartbeat.timeout";
+  static final double DEFAULT_TIMEOUT_SECONDS = 10;
+  private static final int INTERVALS_PER_TIMEOUT = 10;
+  private static final long FINISH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  private final MpiBinding mpi;
+  private final MpiBinding.Comm comm;
+  private final int tag;
+  private final int[] peers;
+  private final long timeoutNanos;
+  private final long intervalNanos;
+  /** When each peer was last heard from, moved forward by the time this process stalled. */
+  private final AtomicLongArray lastHeard;
+  private final AtomicReferenceArray<String> hosts;
+  private final MpiBinding.Request[] inFlight;
+  private final ByteBuffer beat;
+  private final ByteBuffer received = NativeMemory.allocate(256);
+  /** When the communication thread last called {@link #exchange}; read by {@link #describe}. */
+  private volatile long lastPass;
+  private long lastSent;
+
+  /**
+   * Creates the heartbeats of one process, if the timeout is not 0.
+   *
+   * @param peers the ranks it watches and that watch it
+   * @param knownHosts the peers' host names where already known (same order), else {@code null}s
+   * @return the heartbeats, or {@code null} when turned off
+   * @throws TransportException when the timeout property is not a number of seconds
+   */
+  static Heartbeats start(MpiBinding mpi, MpiBinding.Comm comm, int tag, String host, int[] peers,
+      String[] knownHosts) {
+    long timeoutNanos = timeoutNanos(System.getProperty(TIMEOUT_PROPERTY));
+    return timeoutNanos == 0 ? null
+        : new Heartbeats(mpi, comm, tag, host, peers, knownHosts, timeoutNanos, System.nanoTime());
+  }
+
+  /**
+   * Parses the timeout property.
+   *
+   * @param seconds the property's value, or {@code null} for the default
+   * @return the timeout, 0 when turned off
+   */
+  static long timeoutNanos(String seconds) {
+    double value;
+    try {
+      value = seconds == null ? DEFAULT_TIMEOUT_SECONDS : Double.parseDouble(seconds.strip());
+    } catch (NumberFormatException e) {
+      value = -1;
+    }
+    if (!(value >= 0 && value <= TimeUnit.DAYS.toSeconds(1))) {
+      throw new TransportException(TIMEOUT_PROPERTY + " must be a number of seconds from 0 (off) to 86400, not '"
+          + seconds + "'");
+    }
+    return (long) (value * 1e9);
+  }
+
+  Heartbeats(MpiBinding mpi, MpiBinding.Comm comm, int tag, String host, int[] peers, String[] knownHosts,
+      long timeoutNanos, long now) {
+    this.mpi = mpi;
+    this.comm = comm;
+    this.tag = tag;
+    this.peers = peers;
+    this.timeoutNanos = timeoutNanos;
+    this.intervalNanos = timeoutNanos / INTERVALS_PER_TIMEOUT;
+    this.lastHeard = new AtomicLongArray(peers.length);
+    this.hosts = new AtomicReferenceArray<>(knownHosts);
+    this.inFlight = new MpiBinding.Request[peers.length];
+    byte[] name = host.getBytes(StandardCharsets.UTF_8);
+    this.beat = NativeMemory.allocate(name.length).put(0, name);
+    for (int i = 0; i < peers.length; i++) {
+      lastHeard.set(i, now);
+    }
+    this.lastPass = now;
+    this.lastSent = now - intervalNanos;
+  }
+
+  /**
+   * Reads the heartbeats that came, sends this process's when due, and tells whether a peer has
+   * been silent for the timeout.
+   *
+   * @param now the current {@link System#nanoTime()}
+   * @return the index of a peer lost, in the order given, or -1
+   */
+  int exchange(long now) {
+    long stalled = now - lastPass - intervalNanos;
+    if (stalled > 0) {
+      for (int i = 0; i < peers.length; i++) {
+        lastHeard.addAndGet(i, stalled);
+      }
+    }
+    lastPass = now;
+    MpiBinding.Matched message;
+    while ((message = mpi.improbe(mpi.anySource(), tag, comm)) != null) {
+      int index = indexOf(message.source());
+      if (index < 0 || message.length() > received.capacity()) {
+        throw new TransportException("unexpected heartbeat of " + message.length() + " bytes from rank "
+            + message.source());
+      }
+      message.receive(received);
+      lastHeard.set(index, now);
+      if (hosts.get(index) == null) {
+        byte[] name = new byte[message.length()];
+        received.get(0, name);
+        hosts.set(index, new String(name, StandardCharsets.UTF_8));
+      }
+    }
+    if (now - lastSent >= intervalNanos) {
+      lastSent = now;
+      for (int i = 0; i < peers.length; i++) {
+        // Over a link that is down a send may never complete: no second one piles up behind it.
+        if (inFlight[i] == null || inFlight[i].test()) {
+          inFlight[i] = mpi.isend(beat, beat.capacity(), peers[i], tag, comm);
+        }
+      }
+    }
+    for (int i = 0; i < peers.length; i++) {
+      if (now - lastHeard.get(i) > timeoutNanos) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Waits a little for the heartbeats in flight, which must complete before MPI ends. */
+  void finish() {
+    long deadline = System.nanoTime() + FINISH_WAIT_NANOS;
+    for (int i = 0; i < peers.length; i++) {
+      while (inFlight[i] != null && !inFlight[i].test() && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+    }
+  }
+
+  /** Returns a peer's rank. */
+  int rank(int index) {
+    return peers[index];
+  }
+
+  /** Returns a peer's rank and host, as in "rank 2 on node3". */
+  String name(int index) {
+    String host = hosts.get(index);
+    return "rank " + peers[index] + (host == null ? "" : " on " + host);
+  }
+
+  /** Returns how long a peer had been silent at the last {@link #exchange}, as in "10.2 s". */
+  String silence(int index) {
+    return seconds(lastPass - lastHeard.get(index));
+  }
+
+  /**
+   * Says how long each peer had been silent when the communication thread last ran, as in
+   * "rank 1 on node2 0.4 s, rank 2 on node3 4.1 s"; and, when that was a while ago (the thread
+   * is stuck, in MPI say), how long ago.
+   *
+   * @param now the current {@link System#nanoTime()}
+   */
+  String describe(long now) {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < peers.length; i++) {
+      text.append(i == 0 ? "" : ", ").append(name(i)).append(' ').append(silence(i));
+    }
+    long sinceLastPass = now - lastPass;
+    if (sinceLastPass > intervalNanos) {
+      text.append(" (as of ").append(seconds(sinceLastPass)).append(" ago: this rank's communication thread"
+          + " has not run since)");
+    }
+    return text.toString();
+  }
+
+  private int indexOf(int rank) {
+    for (int i = 0; i < peers.length; i++) {
+      if (peers[i] == rank) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static String seconds(long nanos) {
+    return String.format(Locale.ROOT, "%.1f s", nanos / 1e9);
+  }
+}
