@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Liveness between a pool's master and its workers over MPI, which tells nobody in time that a
@@ -13,6 +14,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * launcher, a node cut off is noticed by nothing. The master watches every worker and each worker
  * watches the master: each sends the other a heartbeat (its host name) every tenth of the
  * timeout, and counts the other lost once nothing came from it for the whole timeout.
+ *
+ * <p>MPI wants every message received before it ends, and a heartbeat may be on its way when a
+ * process ends in order: each process then sends each peer a last, empty heartbeat, and receives
+ * until it has the last one of each of its peers ({@link #finish}). A peer that sent its last is
+ * no longer watched.
  *
  * <p>Time this process itself did not run its loop (a garbage collection, a stop by a debugger or
  * by SIGSTOP, a long MPI call) is not held against the peers: their heartbeats may be waiting
@@ -27,7 +33,7 @@ final class Heartbeats {
   static final String TIMEOUT_PROPERTY = "jmpipool.heartbeat.timeout";
   static final double DEFAULT_TIMEOUT_SECONDS = 10;
   private static final int INTERVALS_PER_TIMEOUT = 10;
-  private static final long FINISH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long FINISH_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
   private final MpiBinding mpi;
   private final MpiBinding.Comm comm;
@@ -39,6 +45,8 @@ final class Heartbeats {
   private final AtomicLongArray lastHeard;
   private final AtomicReferenceArray<String> hosts;
   private final MpiBinding.Request[] inFlight;
+  /** The peers whose last heartbeat came: they are ending in order. */
+  private final boolean[] ended;
   private final ByteBuffer beat;
   private final ByteBuffer received = NativeMemory.allocate(256);
   /** When the communication thread last called {@link #exchange}; read by {@link #describe}. */
@@ -91,6 +99,7 @@ final class Heartbeats {
     this.lastHeard = new AtomicLongArray(peers.length);
     this.hosts = new AtomicReferenceArray<>(knownHosts);
     this.inFlight = new MpiBinding.Request[peers.length];
+    this.ended = new boolean[peers.length];
     byte[] name = host.getBytes(StandardCharsets.UTF_8);
     this.beat = NativeMemory.allocate(name.length).put(0, name);
     for (int i = 0; i < peers.length; i++) {
@@ -115,6 +124,26 @@ final class Heartbeats {
       }
     }
     lastPass = now;
+    receive(now);
+    if (now - lastSent >= intervalNanos) {
+      lastSent = now;
+      for (int i = 0; i < peers.length; i++) {
+        // Over a link that is down a send may never complete: no second one piles up behind it.
+        if (!ended[i] && (inFlight[i] == null || inFlight[i].test())) {
+          inFlight[i] = mpi.isend(beat, beat.capacity(), peers[i], tag, comm);
+        }
+      }
+    }
+    for (int i = 0; i < peers.length; i++) {
+      if (!ended[i] && now - lastHeard.get(i) > timeoutNanos) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Receives the heartbeats that came: a host name, or nothing for a peer's last. */
+  private void receive(long now) {
     MpiBinding.Matched message;
     while ((message = mpi.improbe(mpi.anySource(), tag, comm)) != null) {
       int index = indexOf(message.source());
@@ -124,37 +153,56 @@ final class Heartbeats {
       }
       message.receive(received);
       lastHeard.set(index, now);
-      if (hosts.get(index) == null) {
+      if (message.length() == 0) {
+        ended[index] = true;
+      } else if (hosts.get(index) == null) {
         byte[] name = new byte[message.length()];
         received.get(0, name);
         hosts.set(index, new String(name, StandardCharsets.UTF_8));
       }
     }
-    if (now - lastSent >= intervalNanos) {
-      lastSent = now;
-      for (int i = 0; i < peers.length; i++) {
-        // Over a link that is down a send may never complete: no second one piles up behind it.
-        if (inFlight[i] == null || inFlight[i].test()) {
-          inFlight[i] = mpi.isend(beat, beat.capacity(), peers[i], tag, comm);
-        }
-      }
-    }
-    for (int i = 0; i < peers.length; i++) {
-      if (now - lastHeard.get(i) > timeoutNanos) {
-        return i;
-      }
-    }
-    return -1;
   }
 
-  /** Waits a little for the heartbeats in flight, which must complete before MPI ends. */
-  void finish() {
-    long deadline = System.nanoTime() + FINISH_WAIT_NANOS;
+  /**
+   * Ends the heartbeats in order, before MPI ends: sends each peer this process's last heartbeat
+   * and receives until each peer's last came and every send completed, or for at most the
+   * timeout (a peer that never ends in order; MPI's end then deals with it).
+   *
+   * @return whether every peer ended in order in time
+   */
+  boolean finish() {
+    long deadline = System.nanoTime() + timeoutNanos;
+    MpiBinding.Request[] last = new MpiBinding.Request[peers.length];
     for (int i = 0; i < peers.length; i++) {
-      while (inFlight[i] != null && !inFlight[i].test() && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
+      last[i] = mpi.isend(beat, 0, peers[i], tag, comm);
+    }
+    while (!allEnded() || !allComplete(inFlight) || !allComplete(last)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      LockSupport.parkNanos(FINISH_POLL_NANOS);
+      receive(System.nanoTime());
+    }
+    return true;
+  }
+
+  private boolean allEnded() {
+    for (boolean peerEnded : ended) {
+      if (!peerEnded) {
+        return false;
       }
     }
+    return true;
+  }
+
+  private static boolean allComplete(MpiBinding.Request[] requests) {
+    for (int i = 0; i < requests.length; i++) {
+      if (requests[i] != null && !requests[i].test()) {
+        return false;
+      }
+      requests[i] = null;
+    }
+    return true;
   }
 
   /** Returns a peer's rank. */

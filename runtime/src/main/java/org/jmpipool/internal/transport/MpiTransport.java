@@ -384,7 +384,7 @@ public final class MpiTransport implements Transport {
   @Override
   public void finish() {
     Heartbeats watch = heartbeats;
-    if (watch != null) {
+    if (watch != null && lostPeer == null) {
       watch.finish();
     }
     role.finish(comm);

@@ -1,6 +1,7 @@
 package org.jmpipool.internal.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -116,6 +117,34 @@ class HeartbeatsTest {
     heartbeats.exchange(3 * SECOND);
     heartbeats.exchange(4 * SECOND);
     assertEquals(6, sentTo.size(), "one send each while the link is down, then none");
+  }
+
+  @Test
+  void anOrderlyEndSendsALastHeartbeatAndReceivesEachPeersLast() {
+    Heartbeats heartbeats = master();
+    heartbeats.exchange(0);
+    // Worker 1 ends first: its last heartbeat (empty) comes while the master still runs; it is
+    // no longer watched, however long it then stays silent.
+    arrived.add(new Object[] {1, ""});
+    arrived.add(new Object[] {2, "node3"});
+    assertEquals(-1, heartbeats.exchange(SECOND));
+    arrived.add(new Object[] {2, "node3"});
+    assertEquals(-1, heartbeats.exchange(20 * SECOND / 2));
+    assertEquals(List.of(1, 2, 2, 2), sentTo, "no more heartbeats to a worker that ended");
+    // Worker 2's last comes while the master ends: every heartbeat sent to the master is received.
+    arrived.add(new Object[] {2, "node3"});
+    arrived.add(new Object[] {2, ""});
+    assertTrue(heartbeats.finish());
+    assertTrue(arrived.isEmpty());
+    assertEquals(List.of(1, 2, 2, 2, 1, 2), sentTo, "a last heartbeat to each worker");
+  }
+
+  @Test
+  void anEndWaitsForAPeersLastHeartbeatOnlyForTheTimeout() {
+    Heartbeats heartbeats = new Heartbeats(mpi, null, TAG, "node1", new int[] {1}, new String[1], SECOND / 10, 0);
+    long start = System.nanoTime();
+    assertFalse(heartbeats.finish(), "worker 1 never ends in order");
+    assertTrue(System.nanoTime() - start >= SECOND / 10);
   }
 
   @Test
