@@ -2,6 +2,7 @@ package org.jmpipool.internal.transport;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -12,8 +13,11 @@ import java.util.concurrent.locks.LockSupport;
  * Liveness between a pool's master and its workers over MPI, which tells nobody in time that a
  * process, its node, or the network to it is gone: a killed node's ranks may be noticed by the MPI
  * launcher, a node cut off is noticed by nothing. The master watches every worker and each worker
- * watches the master: each sends the other a heartbeat (its host name) every tenth of the
- * timeout, and counts the other lost once nothing came from it for the whole timeout.
+ * watches the master: each sends the other a heartbeat (its process id and host name) every
+ * tenth of the timeout, and counts the other lost once nothing came from it for the whole
+ * timeout. A silent peer on this host whose process is alive is stalled, not lost (a long
+ * collection, a long copy of a huge message): it is not counted lost; the MPI launcher, or a
+ * spawning master's watch of its workers' processes, tells when such a process ends.
  *
  * <p>MPI wants every message received before it ends, and a heartbeat may be on its way when a
  * process ends in order: each process then sends each peer a last, empty heartbeat, and receives
@@ -23,7 +27,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Time this process itself did not run its loop (a garbage collection, a stop by a debugger or
  * by SIGSTOP, a long MPI call) is not held against the peers: their heartbeats may be waiting
  * unread. So a stalled master breaks no pool; a stalled worker may be counted lost, but only after
- * a stall as long as the timeout.
+ * a stall as long as the timeout, and only when it runs on another host.
  *
  * <p>Threads: the communication thread; {@link #describe} any thread.
  */
@@ -33,6 +37,8 @@ final class Heartbeats {
   static final String TIMEOUT_PROPERTY = "jmpipool.heartbeat.timeout";
   static final double DEFAULT_TIMEOUT_SECONDS = 10;
   private static final int INTERVALS_PER_TIMEOUT = 10;
+  /** Heartbeats are read and the peers checked this many times per interval, not on every pass of the loop. */
+  private static final int CHECKS_PER_INTERVAL = 4;
   private static final long FINISH_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
   private final MpiBinding mpi;
@@ -44,6 +50,9 @@ final class Heartbeats {
   /** When each peer was last heard from, moved forward by the time this process stalled. */
   private final AtomicLongArray lastHeard;
   private final AtomicReferenceArray<String> hosts;
+  /** Each peer's process id, once heard; -1 before. */
+  private final long[] processIds;
+  private final String host;
   private final MpiBinding.Request[] inFlight;
   /** The peers whose last heartbeat came: they are ending in order. */
   private final boolean[] ended;
@@ -51,6 +60,7 @@ final class Heartbeats {
   private final ByteBuffer received = NativeMemory.allocate(256);
   /** When the communication thread last called {@link #exchange}; read by {@link #describe}. */
   private volatile long lastPass;
+  private long lastChecked;
   private long lastSent;
 
   /**
@@ -81,8 +91,9 @@ final class Heartbeats {
     } catch (NumberFormatException e) {
       value = -1;
     }
-    if (!(value >= 0 && value <= TimeUnit.DAYS.toSeconds(1))) {
-      throw new TransportException(TIMEOUT_PROPERTY + " must be a number of seconds from 0 (off) to 86400, not '"
+    // Below a second, a busy machine's scheduling alone would make peers look lost.
+    if (!(value == 0 || value >= 1 && value <= TimeUnit.DAYS.toSeconds(1))) {
+      throw new TransportException(TIMEOUT_PROPERTY + " must be 0 (off) or a number of seconds from 1 to 86400, not '"
           + seconds + "'");
     }
     return (long) (value * 1e9);
@@ -100,17 +111,22 @@ final class Heartbeats {
     this.hosts = new AtomicReferenceArray<>(knownHosts);
     this.inFlight = new MpiBinding.Request[peers.length];
     this.ended = new boolean[peers.length];
+    this.host = host;
+    this.processIds = new long[peers.length];
+    Arrays.fill(processIds, -1);
     byte[] name = host.getBytes(StandardCharsets.UTF_8);
-    this.beat = NativeMemory.allocate(name.length).put(0, name);
+    this.beat = NativeMemory.allocate(8 + name.length).putLong(0, ProcessHandle.current().pid()).put(8, name);
     for (int i = 0; i < peers.length; i++) {
       lastHeard.set(i, now);
     }
     this.lastPass = now;
+    this.lastChecked = now - intervalNanos;
     this.lastSent = now - intervalNanos;
   }
 
   /**
-   * Reads the heartbeats that came, sends this process's when due, and tells whether a peer has
+   * Called on every pass of the communication loop: notes the time, and a few times per interval
+   * reads the heartbeats that came, sends this process's when due, and tells whether a peer has
    * been silent for the timeout.
    *
    * @param now the current {@link System#nanoTime()}
@@ -124,6 +140,10 @@ final class Heartbeats {
       }
     }
     lastPass = now;
+    if (now - lastChecked < intervalNanos / CHECKS_PER_INTERVAL) {
+      return -1;
+    }
+    lastChecked = now;
     receive(now);
     if (now - lastSent >= intervalNanos) {
       lastSent = now;
@@ -135,19 +155,25 @@ final class Heartbeats {
       }
     }
     for (int i = 0; i < peers.length; i++) {
-      if (!ended[i] && now - lastHeard.get(i) > timeoutNanos) {
+      if (!ended[i] && now - lastHeard.get(i) > timeoutNanos && !aliveOnThisHost(i)) {
         return i;
       }
     }
     return -1;
   }
 
-  /** Receives the heartbeats that came: a host name, or nothing for a peer's last. */
+  /** Whether a peer runs on this host and its process is alive: then it is stalled, not lost. */
+  private boolean aliveOnThisHost(int index) {
+    return host.equals(hosts.get(index)) && processIds[index] > 0
+        && ProcessHandle.of(processIds[index]).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  /** Receives the heartbeats that came: a process id and host name, or nothing for a peer's last. */
   private void receive(long now) {
     MpiBinding.Matched message;
     while ((message = mpi.improbe(mpi.anySource(), tag, comm)) != null) {
       int index = indexOf(message.source());
-      if (index < 0 || message.length() > received.capacity()) {
+      if (index < 0 || message.length() > received.capacity() || message.length() > 0 && message.length() < 8) {
         throw new TransportException("unexpected heartbeat of " + message.length() + " bytes from rank "
             + message.source());
       }
@@ -155,9 +181,10 @@ final class Heartbeats {
       lastHeard.set(index, now);
       if (message.length() == 0) {
         ended[index] = true;
-      } else if (hosts.get(index) == null) {
-        byte[] name = new byte[message.length()];
-        received.get(0, name);
+      } else if (processIds[index] < 0) {
+        processIds[index] = received.getLong(0);
+        byte[] name = new byte[message.length() - 8];
+        received.get(8, name);
         hosts.set(index, new String(name, StandardCharsets.UTF_8));
       }
     }
@@ -168,7 +195,8 @@ final class Heartbeats {
    * and receives until each peer's last came and every send completed, or for at most the
    * timeout (a peer that never ends in order; MPI's end then deals with it).
    *
-   * @return whether every peer ended in order in time
+   * @return whether every peer ended in order in time; if not, the buffers of sends that may
+   *     still be in progress are kept
    */
   boolean finish() {
     long deadline = System.nanoTime() + timeoutNanos;
@@ -183,6 +211,8 @@ final class Heartbeats {
       LockSupport.parkNanos(FINISH_POLL_NANOS);
       receive(System.nanoTime());
     }
+    NativeMemory.free(beat);
+    NativeMemory.free(received);
     return true;
   }
 

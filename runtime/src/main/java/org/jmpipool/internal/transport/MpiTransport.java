@@ -42,6 +42,8 @@ public final class MpiTransport implements Transport {
   private static final int FIRST_CHANNEL_TAG = 16;
   private static final int INITIAL_RECEIVE_BUFFER = 64 * 1024;
   private static final int MAX_RETAINED_RECEIVE_BUFFER = 4 * 1024 * 1024;
+  /** A message at least this long may take long to receive (copying fresh memory). */
+  private static final int LONG_RECEIVE_BYTES = 1024 * 1024;
 
   private final MpiBinding mpi;
   private final MpiBinding.Comm comm;
@@ -357,6 +359,11 @@ public final class MpiTransport implements Transport {
       return false;
     }
     int length = message.length();
+    if (length >= LONG_RECEIVE_BYTES) {
+      // A huge payload arrives as many such messages, received in one pass of the loop: the
+      // heartbeats go on between them.
+      exchangeHeartbeats();
+    }
     int source = message.source();
     ByteBuffer destination = handler.destinationFor(source, length);
     if (destination != null) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,10 +21,12 @@ class HeartbeatsTest {
   private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
   private static final int TAG = 9;
 
-  /** Heartbeats that arrived, waiting to be probed: (source, host). */
+  /** Heartbeats that arrived, waiting to be probed: (source, host), a null host for a last heartbeat. */
   private final ArrayDeque<Object[]> arrived = new ArrayDeque<>();
   /** The ranks heartbeats were sent to, in order. */
   private final List<Integer> sentTo = new ArrayList<>();
+  /** The process id the peers' heartbeats carry. */
+  private long peerProcess = Long.MAX_VALUE;
   /** Whether the sends started from now on complete (a link that is up). */
   private boolean sendsComplete = true;
 
@@ -37,13 +40,19 @@ class HeartbeatsTest {
         }
         case "improbe" -> {
           Object[] beat = arrived.poll();
-          yield beat == null ? null : matched((Integer) beat[0], (String) beat[1]);
+          yield beat == null ? null : matched((Integer) beat[0], (String) beat[1], peerProcess);
         }
         default -> throw new UnsupportedOperationException(method.getName());
       });
 
-  private static MpiBinding.Matched matched(int source, String host) {
-    byte[] bytes = host.getBytes(StandardCharsets.UTF_8);
+  private static MpiBinding.Matched matched(int source, String host, long process) {
+    byte[] bytes;
+    if (host == null) {
+      bytes = new byte[0];
+    } else {
+      byte[] name = host.getBytes(StandardCharsets.UTF_8);
+      bytes = ByteBuffer.allocate(8 + name.length).order(ByteOrder.nativeOrder()).putLong(process).put(name).array();
+    }
     return new MpiBinding.Matched() {
       @Override
       public int source() {
@@ -104,6 +113,36 @@ class HeartbeatsTest {
   }
 
   @Test
+  void aSilentPeerOnThisHostWhoseProcessLivesIsStalledNotLost() {
+    Heartbeats heartbeats = master();
+    peerProcess = ProcessHandle.current().pid();
+    arrived.add(new Object[] {1, "node1"});
+    arrived.add(new Object[] {2, "node1"});
+    assertEquals(-1, heartbeats.exchange(0));
+    for (long t = SECOND / 2; t <= 30 * SECOND; t += SECOND / 2) {
+      arrived.add(new Object[] {2, "node1"});
+      assertEquals(-1, heartbeats.exchange(t), "worker 1 runs here, in a live process, at " + t);
+    }
+  }
+
+  @Test
+  void aSilentPeerOnThisHostWhoseProcessEndedIsLost() throws Exception {
+    Heartbeats heartbeats = master();
+    Process ended = new ProcessBuilder("true").start();
+    ended.waitFor();
+    peerProcess = ended.pid();
+    arrived.add(new Object[] {1, "node1"});
+    arrived.add(new Object[] {2, "node1"});
+    assertEquals(-1, heartbeats.exchange(0));
+    for (long t = SECOND / 2; t <= 10 * SECOND; t += SECOND / 2) {
+      arrived.add(new Object[] {2, "node1"});
+      assertEquals(-1, heartbeats.exchange(t), "at " + t);
+    }
+    arrived.add(new Object[] {2, "node1"});
+    assertEquals(0, heartbeats.exchange(10 * SECOND + SECOND / 2));
+  }
+
+  @Test
   void heartbeatsGoOutEveryTenthOfTheTimeoutAndNeverPileUpBehindAStuckSend() {
     Heartbeats heartbeats = master();
     heartbeats.exchange(0);
@@ -125,7 +164,7 @@ class HeartbeatsTest {
     heartbeats.exchange(0);
     // Worker 1 ends first: its last heartbeat (empty) comes while the master still runs; it is
     // no longer watched, however long it then stays silent.
-    arrived.add(new Object[] {1, ""});
+    arrived.add(new Object[] {1, null});
     arrived.add(new Object[] {2, "node3"});
     assertEquals(-1, heartbeats.exchange(SECOND));
     arrived.add(new Object[] {2, "node3"});
@@ -133,7 +172,7 @@ class HeartbeatsTest {
     assertEquals(List.of(1, 2, 2, 2), sentTo, "no more heartbeats to a worker that ended");
     // Worker 2's last comes while the master ends: every heartbeat sent to the master is received.
     arrived.add(new Object[] {2, "node3"});
-    arrived.add(new Object[] {2, ""});
+    arrived.add(new Object[] {2, null});
     assertTrue(heartbeats.finish());
     assertTrue(arrived.isEmpty());
     assertEquals(List.of(1, 2, 2, 2, 1, 2), sentTo, "a last heartbeat to each worker");
@@ -141,10 +180,10 @@ class HeartbeatsTest {
 
   @Test
   void anEndWaitsForAPeersLastHeartbeatOnlyForTheTimeout() {
-    Heartbeats heartbeats = new Heartbeats(mpi, null, TAG, "node1", new int[] {1}, new String[1], SECOND / 10, 0);
+    Heartbeats heartbeats = new Heartbeats(mpi, null, TAG, "node1", new int[] {1}, new String[1], SECOND, 0);
     long start = System.nanoTime();
     assertFalse(heartbeats.finish(), "worker 1 never ends in order");
-    assertTrue(System.nanoTime() - start >= SECOND / 10);
+    assertTrue(System.nanoTime() - start >= SECOND);
   }
 
   @Test
@@ -163,7 +202,7 @@ class HeartbeatsTest {
     assertEquals(10 * SECOND, Heartbeats.timeoutNanos(null));
     assertEquals(2_500_000_000L, Heartbeats.timeoutNanos(" 2.5 "));
     assertEquals(0, Heartbeats.timeoutNanos("0"));
-    for (String bad : List.of("", "ten", "-1", "NaN", "1e9")) {
+    for (String bad : List.of("", "ten", "-1", "0.5", "NaN", "1e9")) {
       TransportException refused = assertThrows(TransportException.class, () -> Heartbeats.timeoutNanos(bad));
       assertTrue(refused.getMessage().contains(Heartbeats.TIMEOUT_PROPERTY), refused.getMessage());
     }
