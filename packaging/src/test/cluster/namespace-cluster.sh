@@ -93,8 +93,10 @@ case "$action" in
       ip netns exec "$ns" ip addr add "10.231.0.$i/24" dev eth0
       ip netns exec "$ns" ip link set eth0 up
       ip netns exec "$ns" ip link set lo up
-      # The holder keeps the node's host name and /etc/hosts; everything on the node enters its namespaces.
-      ip netns exec "$ns" unshare --uts --mount --propagation private \
+      # The holder keeps the node's host name and /etc/hosts; everything on the node enters its
+      # namespaces. Not through 'ip netns exec', which would mount a /sys of its own and hide the
+      # machine's cgroups (slurmd needs them).
+      nsenter --net="/run/netns/$ns" unshare --uts --mount --propagation private \
         sh -c "mount --bind '$dir/hosts' /etc/hosts && hostname node$i && exec sleep infinity" \
         >/dev/null 2>&1 </dev/null &
       holder=$!

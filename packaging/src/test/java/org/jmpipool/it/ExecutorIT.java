@@ -50,7 +50,7 @@ class ExecutorIT {
     Jobs.Result result = Jobs.launch(java.util.Map.of(), List.of("-n", "2", "--threads-per-rank", "2",
         "-cp", Jobs.TEST_CLASSES, Programs.ThreadsPerRank.class.getName()));
     assertEquals(0, result.status(), result.toString());
-    assertTrue(result.out().contains("1 worker rank ran 2 tasks at once on threads"), result.toString());
+    assertTrue(result.out().contains("each of 1 worker ranks ran 2 tasks at once on threads"), result.toString());
   }
 
   /**

@@ -8,7 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +28,8 @@ final class NamespaceCluster implements AutoCloseable {
 
   private final Path dir;
   private final List<String> nodes;
+  /** The programs of daemons meant to stay on the nodes between jobs (SLURM's), by name. */
+  private final Set<String> daemons = new HashSet<>();
 
   private NamespaceCluster(Path dir, List<String> nodes) {
     this.dir = dir;
@@ -59,6 +64,16 @@ final class NamespaceCluster implements AutoCloseable {
 
   List<String> nodes() {
     return nodes;
+  }
+
+  /** The directory the cluster is recorded in, which every node sees. */
+  Path directory() {
+    return dir;
+  }
+
+  /** Lets daemons of these programs stay on the nodes (they are ended with the cluster). */
+  void allowDaemons(String... programs) {
+    daemons.addAll(List.of(programs));
   }
 
   /** The program that runs a command on a node, for the MPI launcher instead of ssh. */
@@ -110,7 +125,11 @@ final class NamespaceCluster implements AutoCloseable {
     do {
       left.clear();
       for (String node : nodes) {
-        processesOn(node).forEach(pid -> left.add(node + ":" + pid + " " + commandOf(pid)));
+        for (String pid : processesOn(node)) {
+          if (!daemons.contains(programOf(pid))) {
+            left.add(node + ":" + pid + " " + commandOf(pid));
+          }
+        }
       }
       if (left.isEmpty()) {
         return;
@@ -118,6 +137,14 @@ final class NamespaceCluster implements AutoCloseable {
       Thread.sleep(250);
     } while (System.nanoTime() < deadline);
     fail("processes left on the nodes " + after + ": " + left);
+  }
+
+  private static String programOf(String pid) {
+    try {
+      return Files.readString(Path.of("/proc", pid, "comm")).strip();
+    } catch (IOException e) {
+      return "(gone)";
+    }
   }
 
   private static String commandOf(String pid) {
@@ -134,11 +161,10 @@ final class NamespaceCluster implements AutoCloseable {
     if (stopped.status() != 0) {
       fail("stopping the cluster: " + stopped.err());
     }
-    try (var files = Files.list(dir)) {
-      for (Path file : files.toList()) {
+    try (var files = Files.walk(dir)) {
+      for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(file);
       }
     }
-    Files.delete(dir);
   }
 }

@@ -7,7 +7,9 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -263,17 +265,24 @@ final class Programs {
 
     static String meet() throws Exception {
       PAIR.await(30, TimeUnit.SECONDS);
-      return TaskContext.current().rank() + " " + Thread.currentThread().getName();
+      return TaskContext.current().rank() + "@" + TaskContext.current().host() + " " + Thread.currentThread().getName();
     }
 
+    /** Two tasks per worker, each pair meeting on its worker's threads; says so when every worker ran its pair at once. */
     public static void main(String[] args) throws Exception {
       MpiPoolExecutor pool = Jmpipool.executor();
-      CompletableFuture<String> first = pool.submit(ThreadsPerRank::meet);
-      CompletableFuture<String> second = pool.submit(ThreadsPerRank::meet);
-      String a = first.get(60, TimeUnit.SECONDS);
-      String b = second.get(60, TimeUnit.SECONDS);
-      if (pool.workers() == 1 && a.startsWith("1 ") && b.startsWith("1 ") && !a.equals(b)) {
-        System.out.println(pool.workers() + " worker rank ran 2 tasks at once on threads (" + a + "; " + b + ")");
+      List<CompletableFuture<String>> meetings = new ArrayList<>();
+      for (int i = 0; i < 2 * pool.workers(); i++) {
+        meetings.add(pool.submit(ThreadsPerRank::meet));
+      }
+      Map<String, Set<String>> threadsByWorker = new TreeMap<>();
+      for (CompletableFuture<String> meeting : meetings) {
+        String[] worker = meeting.get(60, TimeUnit.SECONDS).split(" ", 2);
+        threadsByWorker.computeIfAbsent(worker[0], key -> new TreeSet<>()).add(worker[1]);
+      }
+      if (threadsByWorker.size() == pool.workers() && threadsByWorker.values().stream().allMatch(t -> t.size() == 2)) {
+        System.out.println("each of " + pool.workers() + " worker ranks ran 2 tasks at once on threads "
+            + threadsByWorker.keySet());
       }
     }
   }
