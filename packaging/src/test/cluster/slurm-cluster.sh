@@ -24,83 +24,26 @@ conf=$dir/slurm.conf
 export SLURM_CONF="$conf"
 on_node1() { "$nodes_script" exec "$cluster" node1 "$@"; }
 
-is_ours() { # pid name: the recorded process still runs that program (zombies count as gone)
-  [ -r "/proc/$1/comm" ] && [ "$(cat "/proc/$1/comm")" = "$2" ] \
-    && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
-}
-
-stop_daemon() { # file name: stops the process recorded in DIR/file if it still runs program name
-  [ -f "$dir/$1" ] || return 0
-  pid=$(cat "$dir/$1")
-  if is_ours "$pid" "$2"; then
-    kill "$pid" 2>/dev/null || true
-    i=0
-    while is_ours "$pid" "$2" && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
-    is_ours "$pid" "$2" && kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$dir/$1"
-}
-
-wait_for() { # seconds description command...: polls the command until it succeeds
-  seconds=$1
-  what=$2
-  shift 2
-  i=0
-  until "$@" >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -lt $((seconds * 5)) ] || fail "$what did not happen within $seconds s (logs in $dir)"
-    sleep 0.2
-  done
-}
+. "$here/../slurm/daemons.sh"
 
 nodes() { ls "$cluster" | sed -n 's/^\(node[0-9]*\)\.holder$/\1/p' | sort -V; }
 all_idle() { [ "$(on_node1 sinfo -h -N -o %T 2>/dev/null | sort -u)" = idle ]; }
 controller_up() { on_node1 scontrol ping 2>/dev/null | grep -q UP; }
-munge_works() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
 
 case "$action" in
   start)
-    [ "$(id -u)" = 0 ] || fail "needs root (it runs slurmd and munged)"
-    for tool in munged slurmctld slurmd sbatch srun scontrol sinfo setsid setpriv; do
-      command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (run packaging/provision-slurm.sh as root)"
-    done
+    check_can_start
     [ -n "$(nodes)" ] || fail "no nodes recorded in $cluster"
 
-    mkdir -p /run/munge /var/log/munge /var/lib/munge /etc/munge
-    chown munge:munge /run/munge /var/log/munge /var/lib/munge /etc/munge
-    chmod 0755 /run/munge
-    chmod 0700 /etc/munge /var/log/munge
-    chmod 0711 /var/lib/munge
-    [ -s /etc/munge/munge.key ] || setpriv --reuid=munge --regid=munge --init-groups mungekey -c >/dev/null 2>&1 \
-      || fail "cannot create /etc/munge/munge.key"
-    chown munge:munge /etc/munge/munge.key
-    chmod 0400 /etc/munge/munge.key
-    if ! munge_works; then
-      setsid setpriv --reuid=munge --regid=munge --init-groups munged -F >"$dir/munged.log" 2>&1 </dev/null &
-      echo $! >"$dir/munged.pid"
-      wait_for 10 "munged answering" munge_works
-    fi
+    start_munge
 
     mkdir -p "$dir/state"
     memory=$(awk '/MemTotal/ { print int($2 / 1024 / 4) }' /proc/meminfo)
     {
+      shared_conf
       cat <<CONF
 ClusterName=jmpipool-nodes
 SlurmctldHost=node1(10.231.0.1)
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-SlurmdParameters=config_overrides
-ReturnToService=2
-MailProg=/bin/true
-MpiDefault=none
-KillWait=20
 SlurmdTimeout=10
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool-%n
@@ -114,7 +57,8 @@ CONF
       done
       echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
     } >"$conf"
-    on_node1 setsid slurmctld -D -i -f "$conf" >"$dir/slurmctld.out" 2>&1 </dev/null &
+    # Not through on_node1: a function in the background is a subshell, whose pid is not the daemon's.
+    "$nodes_script" exec "$cluster" node1 setsid slurmctld -D -i -f "$conf" >"$dir/slurmctld.out" 2>&1 </dev/null &
     echo $! >"$dir/slurmctld.pid"
     wait_for 30 "slurmctld answering" controller_up
     for node in $(nodes); do
@@ -136,10 +80,10 @@ CONF
       on_node1 scancel --full --quiet --partition=debug 2>/dev/null || true
     fi
     for node in $(nodes); do
-      stop_daemon "slurmd-$node.pid" slurmd
+      stop_recorded "slurmd-$node.pid" slurmd
     done
-    stop_daemon slurmctld.pid slurmctld
-    stop_daemon munged.pid munged
+    stop_recorded slurmctld.pid slurmctld
+    stop_recorded munged.pid munged
     ;;
   *)
     fail "unknown action '$action': start or stop"
