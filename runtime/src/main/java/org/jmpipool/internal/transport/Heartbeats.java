@@ -39,6 +39,8 @@ final class Heartbeats {
   private static final int INTERVALS_PER_TIMEOUT = 10;
   /** Heartbeats are read and the peers checked this many times per interval, not on every pass of the loop. */
   private static final int CHECKS_PER_INTERVAL = 4;
+  /** The clock is read on one pass of the loop in this many (a power of 2): a busy loop's passes take microseconds. */
+  private static final int PASSES_PER_LOOK = 16;
   private static final long FINISH_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
 
   private final MpiBinding mpi;
@@ -58,9 +60,10 @@ final class Heartbeats {
   private final boolean[] ended;
   private final ByteBuffer beat;
   private final ByteBuffer received = NativeMemory.allocate(256);
-  /** When the communication thread last called {@link #exchange}; read by {@link #describe}. */
+  /** When {@link #exchange} was last called; read by {@link #describe}. */
   private volatile long lastPass;
   private long lastChecked;
+  private int passes;
   private long lastSent;
 
   /**
@@ -125,9 +128,19 @@ final class Heartbeats {
   }
 
   /**
-   * Called on every pass of the communication loop: notes the time, and a few times per interval
-   * reads the heartbeats that came, sends this process's when due, and tells whether a peer has
-   * been silent for the timeout.
+   * Called on every pass of the communication loop: {@link #exchange} on one pass in
+   * {@link #PASSES_PER_LOOK}.
+   *
+   * @return the index of a peer lost, in the order given, or -1
+   */
+  int onPass() {
+    return (++passes & (PASSES_PER_LOOK - 1)) == 0 ? exchange(System.nanoTime()) : -1;
+  }
+
+  /**
+   * Notes the time (a long gap since the last call is this process's stall), and a few times per
+   * interval reads the heartbeats that came, sends this process's when due, and tells whether a
+   * peer has been silent for the timeout.
    *
    * @param now the current {@link System#nanoTime()}
    * @return the index of a peer lost, in the order given, or -1

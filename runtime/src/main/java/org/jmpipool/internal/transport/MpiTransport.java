@@ -64,6 +64,11 @@ public final class MpiTransport implements Transport {
 
     /** Ends the pool at once. */
     void abort(int status);
+
+    /** Ends a worker whose master has been silent for the heartbeats' timeout: nobody is left to serve. */
+    default void masterLost() {
+      Runtime.getRuntime().halt(1);
+    }
   }
 
   private MpiTransport(MpiBinding mpi, MpiBinding.Comm comm, Role role, List<ProcessHandle> localWorkers) {
@@ -98,6 +103,13 @@ public final class MpiTransport implements Transport {
         } catch (TransportException e) {
           Runtime.getRuntime().halt(status);
         }
+      }
+
+      /** Not MPI_Abort, which would wait for a launcher this rank may not reach. */
+      @Override
+      public void masterLost() {
+        endJobDaemon();
+        Runtime.getRuntime().halt(1);
       }
     }, List.of());
     transport.startHeartbeats(new String[transport.size]);
@@ -283,10 +295,21 @@ public final class MpiTransport implements Transport {
   @Override
   public void exchangeHeartbeats() {
     Heartbeats watch = heartbeats;
-    if (watch == null || lostPeer != null) {
-      return;
+    if (watch != null && lostPeer == null) {
+      onLost(watch, watch.onPass());
     }
-    int lost = watch.exchange(System.nanoTime());
+  }
+
+  /** Between the long receives of one pass of the loop, which may take seconds together. */
+  private void exchangeHeartbeatsNow() {
+    Heartbeats watch = heartbeats;
+    if (watch != null && lostPeer == null) {
+      onLost(watch, watch.exchange(System.nanoTime()));
+    }
+  }
+
+  /** Breaks the master's pool, or ends this worker, when a peer was lost. */
+  private void onLost(Heartbeats watch, int lost) {
     if (lost < 0) {
       return;
     }
@@ -295,18 +318,18 @@ public final class MpiTransport implements Transport {
     if (rank == 0) {
       lostPeer = new LostPeer(watch.rank(lost), "worker " + silent);
     } else {
-      // Nobody is left to serve, and MPI_Abort would wait for a launcher it may not reach.
       System.err.println("jmpipool: worker rank " + rank + " on " + host + ": the master, " + silent
           + "; this worker ends");
-      endJobDaemon();
-      Runtime.getRuntime().halt(1);
+      role.masterLost();
     }
   }
 
   /**
-   * Ends the MPI daemon that started this worker (Open MPI's orted, Hydra's proxy), which serves
-   * only this job: cut off from its launcher as this worker is from the master, it would wait
-   * for TCP to give up (some 15 minutes) before ending. Under srun the parent is SLURM's and stays.
+   * Ends the MPI daemon that started this rank of a launched job (Open MPI's orted, Hydra's
+   * proxy), which serves only that job: cut off from its launcher as this rank is from the
+   * master, it would wait for TCP to give up (some 15 minutes) before ending. Under srun the
+   * parent is SLURM's and stays. A spawned worker's daemon serves its master's other pools, and
+   * stays too.
    */
   private static void endJobDaemon() {
     ProcessHandle.current().parent()
@@ -362,7 +385,7 @@ public final class MpiTransport implements Transport {
     if (length >= LONG_RECEIVE_BYTES) {
       // A huge payload arrives as many such messages, received in one pass of the loop: the
       // heartbeats go on between them.
-      exchangeHeartbeats();
+      exchangeHeartbeatsNow();
     }
     int source = message.source();
     ByteBuffer destination = handler.destinationFor(source, length);
