@@ -16,8 +16,8 @@ import java.util.concurrent.locks.LockSupport;
  * watches the master: each sends the other a heartbeat (its process id and host name) every
  * tenth of the timeout, and counts the other lost once nothing came from it for the whole
  * timeout. A silent peer on this host whose process is alive is stalled, not lost (a long
- * collection, a long copy of a huge message): it is not counted lost; the MPI launcher, or a
- * spawning master's watch of its workers' processes, tells when such a process ends.
+ * collection, a long copy of a huge message); it counts as lost once its process has ended (the
+ * MPI launcher, or a spawning master's watch of its workers' processes, usually tells sooner).
  *
  * <p>MPI wants every message received before it ends, and a heartbeat may be on its way when a
  * process ends in order: each process then sends each peer a last, empty heartbeat, and receives
