@@ -69,7 +69,7 @@ final class Jobs {
    * fresh memory, about 0.3 GB/s, makes slow).
    */
   static Result launch(Map<String, String> environment, List<String> arguments, Duration deadline) {
-    return launch(List.of(), environment, arguments, deadline);
+    return launch(List.of(), environment, arguments, deadline, (out, mark) -> { });
   }
 
   /**
@@ -90,11 +90,6 @@ final class Jobs {
     List<String> command = new ArrayList<>(configuration.launcherOptions());
     command.addAll(arguments);
     return launch(prefix, merged, command, DEADLINE, whileRunning);
-  }
-
-  private static Result launch(List<String> prefix, Map<String, String> environment, List<String> arguments,
-      Duration deadline) {
-    return launch(prefix, environment, arguments, deadline, (out, mark) -> { });
   }
 
   private static Result launch(List<String> prefix, Map<String, String> environment, List<String> arguments,

@@ -237,10 +237,17 @@ final class CompletionStageTask implements Callable<CompletionStageTask.Outcome>
 
   @SuppressWarnings("unchecked")
   private static void complete(CompletableFuture<?> future, Outcome outcome) {
-    if (outcome.failure() != null) {
-      future.completeExceptionally(ThrowableCodec.decode(outcome.failure()));
-    } else {
+    if (outcome.failure() == null) {
       ((CompletableFuture<Object>) future).complete(outcome.value());
+      return;
     }
+    Throwable failure;
+    try {
+      failure = ThrowableCodec.decode(outcome.failure());
+    } catch (RuntimeException | Error undecodable) {
+      // Out of memory for a huge exception, say: whenComplete would swallow it, and the stage would never end.
+      failure = undecodable;
+    }
+    future.completeExceptionally(failure);
   }
 }

@@ -67,16 +67,26 @@ final class Heartbeats {
   private long lastSent;
 
   /**
+   * Reads the timeout this JVM is configured with; read before MPI starts, so that a bad setting
+   * ends the process with one line before it joins any other.
+   *
+   * @return the timeout, 0 when turned off
+   * @throws TransportException when the property is not 0 or a number of seconds from 1 to 86400
+   */
+  static long configuredTimeoutNanos() {
+    return timeoutNanos(System.getProperty(TIMEOUT_PROPERTY));
+  }
+
+  /**
    * Creates the heartbeats of one process, if the timeout is not 0.
    *
    * @param peers the ranks it watches and that watch it
    * @param knownHosts the peers' host names where already known (same order), else {@code null}s
+   * @param timeoutNanos from {@link #configuredTimeoutNanos()}
    * @return the heartbeats, or {@code null} when turned off
-   * @throws TransportException when the timeout property is not a number of seconds
    */
   static Heartbeats start(MpiBinding mpi, MpiBinding.Comm comm, int tag, String host, int[] peers,
-      String[] knownHosts) {
-    long timeoutNanos = timeoutNanos(System.getProperty(TIMEOUT_PROPERTY));
+      String[] knownHosts, long timeoutNanos) {
     return timeoutNanos == 0 ? null
         : new Heartbeats(mpi, comm, tag, host, peers, knownHosts, timeoutNanos, System.nanoTime());
   }

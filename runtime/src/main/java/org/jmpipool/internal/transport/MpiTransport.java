@@ -85,9 +85,11 @@ public final class MpiTransport implements Transport {
    * Initializes MPI and opens a transport over the world communicator of a launched job.
    *
    * @return the transport
-   * @throws TransportException when MPI cannot be initialized or lacks thread support
+   * @throws TransportException when MPI cannot be initialized or lacks thread support, or the
+   *     heartbeats' timeout setting is not valid (before MPI starts)
    */
   public static MpiTransport joinWorld() {
+    long heartbeatTimeout = Heartbeats.configuredTimeoutNanos();
     MpiBinding mpi = MpiProcess.initialize(false);
     MpiTransport transport = new MpiTransport(mpi, mpi.dup(mpi.world()), new Role() {
       @Override
@@ -112,7 +114,7 @@ public final class MpiTransport implements Transport {
         Runtime.getRuntime().halt(1);
       }
     }, List.of());
-    transport.startHeartbeats(new String[transport.size]);
+    transport.startHeartbeats(heartbeatTimeout, null);
     return transport;
   }
 
@@ -127,11 +129,13 @@ public final class MpiTransport implements Transport {
    * @param timeout how long starting the workers and hearing from each may take; a spawn that is
    *     still inside MPI then makes MPI unusable in this JVM (see {@link #abandonSpawn})
    * @return the transport; the master is rank 0, the workers 1 to {@code workers}
-   * @throws TransportException when the workers cannot be started
+   * @throws TransportException when the workers cannot be started, or the heartbeats' timeout
+   *     setting is not valid (before MPI starts)
    */
   public static MpiTransport spawn(String command, List<String> arguments, int workers, String workingDirectory,
       Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    long heartbeatTimeout = Heartbeats.configuredTimeoutNanos();
     MpiBinding mpi = MpiProcess.initialize(true);
     MpiProcess.lockSpawning(timeout.toNanos());
     MpiBinding.Comm children;
@@ -154,7 +158,7 @@ public final class MpiTransport implements Transport {
     SpawnedPool pool = new SpawnedPool(mpi, children);
     MpiTransport transport = new MpiTransport(mpi, merged, pool, new CopyOnWriteArrayList<>());
     pool.transport = transport;
-    transport.greetWorkers(deadline);
+    transport.greetWorkers(deadline, heartbeatTimeout);
     return transport;
   }
 
@@ -183,9 +187,11 @@ public final class MpiTransport implements Transport {
    * Initializes MPI in a spawned worker and opens its transport to the master that spawned it.
    *
    * @return the transport
-   * @throws TransportException when this process was not spawned, or MPI fails
+   * @throws TransportException when this process was not spawned, MPI fails, or the
+   *     heartbeats' timeout setting is not valid (before MPI starts)
    */
   public static MpiTransport joinParent() {
+    long heartbeatTimeout = Heartbeats.configuredTimeoutNanos();
     MpiBinding mpi = MpiProcess.initialize(false);
     MpiBinding.Comm parent = mpi.parent();
     if (parent == null) {
@@ -212,7 +218,7 @@ public final class MpiTransport implements Transport {
     hello.putLong(0, ProcessHandle.current().pid()).put(8, hostName);
     mpi.send(hello, hello.capacity(), 0, HELLO_TAG, merged);
     NativeMemory.free(hello);
-    transport.startHeartbeats(new String[transport.size]);
+    transport.startHeartbeats(heartbeatTimeout, null);
     return transport;
   }
 
@@ -250,7 +256,7 @@ public final class MpiTransport implements Transport {
    * Waits for every worker's first message (its process id and host) and watches those on this
    * host: MPI reports nothing to a parent when a child dies.
    */
-  private void greetWorkers(long deadline) {
+  private void greetWorkers(long deadline, long heartbeatTimeout) {
     String[] hosts = new String[size];
     int heard = 0;
     while (heard < size - 1) {
@@ -278,18 +284,19 @@ public final class MpiTransport implements Transport {
       }
       heard++;
     }
-    startHeartbeats(hosts);
+    startHeartbeats(heartbeatTimeout, hosts);
   }
 
   /**
    * Starts the heartbeats between the master and each worker.
    *
-   * @param hosts the host of each rank, where known
+   * @param timeoutNanos from {@link Heartbeats#configuredTimeoutNanos()}
+   * @param hosts the host of each rank where known, or {@code null}
    */
-  private void startHeartbeats(String[] hosts) {
+  private void startHeartbeats(long timeoutNanos, String[] hosts) {
     int[] peers = rank == 0 ? IntStream.range(1, size).toArray() : new int[] {0};
     heartbeats = Heartbeats.start(mpi, comm, HEARTBEAT_TAG, host, peers,
-        IntStream.of(peers).mapToObj(peer -> hosts[peer]).toArray(String[]::new));
+        IntStream.of(peers).mapToObj(peer -> hosts == null ? null : hosts[peer]).toArray(String[]::new), timeoutNanos);
   }
 
   @Override

@@ -100,7 +100,8 @@ public final class ThrowableCodec {
   }
 
   /**
-   * Rebuilds an exception from a frame's payload, and lets go of the payload.
+   * Rebuilds an exception from a frame's payload; the caller still holds the payload, and
+   * releases it.
    *
    * @param encoded the encoded exception
    * @return the exception, of the original class when it can be rebuilt here
