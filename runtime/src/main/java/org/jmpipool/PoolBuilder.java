@@ -49,6 +49,7 @@ public final class PoolBuilder {
   private final Map<String, String> environment = new LinkedHashMap<>();
   private Path workingDirectory;
   private Duration startTimeout = JobContext.DEFAULT_START_TIMEOUT;
+  private List<String> hosts;
   private int threadsPerWorker = -1;
   private Callable<?> initializer;
   private Long seed;
@@ -163,6 +164,30 @@ public final class PoolBuilder {
   }
 
   /**
+   * Spawned pools only: runs the workers on these hosts, each getting an equal share in the
+   * order given (the first ones one more when the count does not divide). The workers are then
+   * an MPI job of their own, started by this JVM with the MPI's launch program ({@code mpirun} of
+   * Open MPI, {@code mpiexec} of the MPICH family, found on PATH), which reaches the hosts as it
+   * always does (ssh, or Open MPI's {@code OMPI_MCA_plm_rsh_agent} and Hydra's
+   * {@code HYDRA_LAUNCHER_EXEC} in this JVM's environment); one rank of that job runs on this host
+   * and relays between this JVM, over a local socket, and the workers. Every host needs the paths
+   * this JVM uses (the JDK, the classpath, the MPI library). A worker that ends, or whose node
+   * fails or is cut off, breaks the pool with {@link BrokenPoolException} within seconds (the
+   * heartbeats' timeout, {@code jmpipool.heartbeat.timeout}, at most); this JVM stays, and a new
+   * pool on the remaining hosts works. The default is the comma-separated list in
+   * {@code jmpipool.spawn.hosts}; without either, workers are spawned on this host through MPI's
+   * dynamic processes.
+   *
+   * @param names host names, at least one, none blank; {@code localhost} is this host
+   * @return this builder
+   * @throws IllegalArgumentException when no name is given, or one is blank or holds a space or comma
+   */
+  public PoolBuilder hosts(String... names) {
+    this.hosts = JobContext.hostList(Arrays.asList(names), "hosts(...)");
+    return this;
+  }
+
+  /**
    * Spawned pools only: how long starting the workers may take before {@link #build()} fails
    * (default 60 s).
    *
@@ -264,7 +289,8 @@ public final class PoolBuilder {
     Map<String, String> properties = new LinkedHashMap<>(systemProperties);
     properties.put(JobContext.THREADS_PROPERTY, Integer.toString(threads));
     return Pools.spawn(new SpawnSettings(count, List.copyOf(jvmOptions), Map.copyOf(properties),
-        List.copyOf(inheritedProperties), Map.copyOf(environment), directory, startTimeout), options);
+        List.copyOf(inheritedProperties), Map.copyOf(environment), directory, startTimeout,
+        hosts != null ? hosts : JobContext.spawnHosts()), options);
   }
 
   /**

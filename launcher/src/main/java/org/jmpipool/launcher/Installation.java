@@ -54,6 +54,11 @@ class Installation {
     return mpi.launchProgram(family);
   }
 
+  /** Open MPI's options that bound how long mpirun waits for a node cut off from it. */
+  List<String> openMpiDaemonKeepalive() {
+    return mpi.openMpiDaemonKeepalive();
+  }
+
   /** Tells which MPI family a launch program belongs to. */
   Optional<MpiInstallation.LaunchProgram> identify(Path executable) {
     return mpi.identify(executable);

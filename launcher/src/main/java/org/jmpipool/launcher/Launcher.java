@@ -316,7 +316,7 @@ public final class Launcher implements Callable<Integer> {
       command.addAll(openMpi ? mpirunPrefix(program.executable(), rankCount) : hydraPrefix(program.executable(), rankCount));
       command.addAll(hostOptions(openMpi));
       if (openMpi) {
-        command.addAll(daemonKeepalive());
+        command.addAll(installation.openMpiDaemonKeepalive());
       }
     }
     command.addAll(launcherOptions);
@@ -453,22 +453,6 @@ public final class Launcher implements Callable<Integer> {
           : List.of("-launcher", "rsh", "-launcher-exec", launchAgent));
     }
     return options;
-  }
-
-  /**
-   * Open MPI's daemons talk over TCP connections that are idle while a job runs: without
-   * keepalive probes, mpirun would wait for a node cut off from it for the 15 minutes TCP takes
-   * to give up, even after the job was aborted. With these, it ends the job at most 8 s after the
-   * link failed, before the ranks' heartbeats (10 s) make rank 0 abort it: an abort would put
-   * data on the dead connection, where keepalive no longer applies. A site or user setting of
-   * its own (in the environment) stays.
-   */
-  private List<String> daemonKeepalive() {
-    if (installation.environment().containsKey("OMPI_MCA_oob_tcp_keepalive_time")) {
-      return List.of();
-    }
-    return List.of("--mca", "oob_tcp_keepalive_time", "2", "--mca", "oob_tcp_keepalive_intvl", "2",
-        "--mca", "oob_tcp_keepalive_probes", "3");
   }
 
   private List<String> srunPrefix(boolean inAllocation, Integer rankCount, MpiInstallation.Family family)

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -116,6 +118,73 @@ class ClusterIT {
     }
     assertTrue(seconds <= 15, "the job ended " + seconds + " s after the node was killed\n" + result);
     cluster.expectNothingLeft("after the job");
+  }
+
+  /**
+   * A JVM on node1 that embeds jmpipool (no launcher) runs a pool on node2 and node3; the
+   * cluster's agent reaches them, named in the environment as a user would name ssh's
+   * replacement.
+   */
+  private Jobs.Result poolsFromNode1(Configuration configuration, Fault fault, long[] struckAt, String secondHosts) {
+    Map<String, String> agent = configuration == Configuration.MPICH_FFM
+        ? Map.of("HYDRA_LAUNCHER", "rsh", "HYDRA_LAUNCHER_EXEC", cluster.agent().toString())
+        : Map.of("OMPI_MCA_plm_rsh_agent", cluster.agent().toString());
+    return Jobs.javaThrough(cluster.on("node1"), configuration, agent, (out, marker) -> {
+      Jobs.awaitOutput(out, "map started");
+      Thread.sleep(1_000);
+      struckAt[0] = System.currentTimeMillis();
+      fault.strike("node3");
+    }, Programs.PoolsOnHosts.class, "node2,node3", secondHosts);
+  }
+
+  /** When the pool broke, after the fault, in milliseconds; printed to the test's output, for the record. */
+  private static long millisToBreak(Jobs.Result result, long struckAt, String fault, Configuration configuration) {
+    Matcher broken = Pattern.compile("broken at (\\d+)").matcher(result.out());
+    assertTrue(broken.find(), result.toString());
+    long millis = Long.parseLong(broken.group(1)) - struckAt;
+    System.out.printf("%s: the pool on other hosts broke %d ms after node3 was %s%n", configuration, millis, fault);
+    return millis;
+  }
+
+  /**
+   * A pool on other hosts is an MPI job of its own: a node of it that dies ends that job, not the
+   * JVM that started it, whose pool breaks naming the node's worker, and whose next pool, on the
+   * remaining node, works.
+   */
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void aPoolOnOtherNodesBreaksWithinSecondsOfANodeBeingKilledAndANewOneWorks(Configuration configuration)
+      throws Exception {
+    long[] killedAt = new long[1];
+    Jobs.Result result = poolsFromNode1(configuration, cluster::kill, killedAt, "node2");
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("master on node1\nfirst pool: worker rank 1 on node2, worker rank 2 on node3\n"),
+        result.toString());
+    assertFalse(result.out().contains("sum "), result.toString());
+    assertTrue(millisToBreak(result, killedAt[0], "killed", configuration) <= 15_000, result.toString());
+    if (configuration != Configuration.MPICH_FFM) {
+      assertTrue(result.out().contains("worker rank 2: worker rank 2 on node3"), result.toString());
+    }
+    assertTrue(result.out().contains("second pool: worker rank 1 on node2\n"), result.toString());
+    cluster.expectNothingLeft("after the pools");
+  }
+
+  /** A cut-off node: the relay's heartbeats find its worker silent, and the pool breaks naming it. */
+  @ParameterizedTest
+  @EnumSource(value = Configuration.class, names = "OPEN_MPI_FFM")
+  void aPoolOnOtherNodesBreaksWithinSecondsOfANodeBeingCutOffAndANewOneWorks(Configuration configuration)
+      throws Exception {
+    long[] cutAt = new long[1];
+    try {
+      Jobs.Result result = poolsFromNode1(configuration, cluster::cut, cutAt, "node2");
+      assertEquals(0, result.status(), result.toString());
+      assertTrue(result.out().contains("worker rank 2: worker rank 2 on node3"), result.toString());
+      assertTrue(millisToBreak(result, cutAt[0], "cut off", configuration) <= 25_000, result.toString());
+      assertTrue(result.out().contains("second pool: worker rank 1 on node2\n"), result.toString());
+      cluster.expectNothingLeft("after the pools");
+    } finally {
+      cluster.reconnect("node3");
+    }
   }
 
   @ParameterizedTest

@@ -124,15 +124,33 @@ final class Jobs {
         args);
   }
 
+  /**
+   * Runs a test program with plain {@code java} of a configuration, in an environment changed as
+   * given, through a command prefix (on a node of a cluster, say), acting on it while it runs.
+   */
+  static Result javaThrough(List<String> prefix, Configuration configuration, Map<String, String> environment,
+      WhileRunning whileRunning, Class<?> program, String... args) {
+    configuration.assumeAvailable();
+    Map<String, String> merged = new HashMap<>(configuration.embeddedEnvironment());
+    merged.putAll(environment);
+    return java(prefix, configuration.java(), merged, configuration.embeddedJvmOptions(), whileRunning, program, args);
+  }
+
   private static Result java(Path java, Map<String, String> environment, List<String> jvmOptions, Class<?> program,
       String... args) {
+    return java(List.of(), java, environment, jvmOptions, (out, mark) -> { }, program, args);
+  }
+
+  private static Result java(List<String> prefix, Path java, Map<String, String> environment, List<String> jvmOptions,
+      WhileRunning whileRunning, Class<?> program, String... args) {
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
-    List<String> command = new ArrayList<>(List.of(java.toString(), marker));
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(java.toString(), marker));
     command.addAll(jvmOptions);
     command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
         program.getName()));
     command.addAll(List.of(args));
-    return run(command, marker, environment);
+    return run(command, marker, environment, DEADLINE, whileRunning);
   }
 
   /** Something a test does to a job while it runs. */
@@ -213,10 +231,6 @@ final class Jobs {
       throw new IllegalStateException("cannot read the rank of process " + process.pid(), e);
     }
     throw new IllegalStateException("process " + process.pid() + " has no MPI rank in its environment");
-  }
-
-  private static Result run(List<String> command, String marker, Map<String, String> environment) {
-    return run(command, marker, environment, DEADLINE, (out, mark) -> { });
   }
 
   private static Result run(List<String> command, String marker, Map<String, String> environment, Duration deadline,

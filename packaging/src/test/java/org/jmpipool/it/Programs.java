@@ -17,6 +17,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import org.jmpipool.Backend;
+import org.jmpipool.BrokenPoolException;
 import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.PoolApplication;
@@ -331,6 +333,65 @@ final class Programs {
         sum += value;
       }
       System.out.println("sum " + sum);
+    }
+  }
+
+  /**
+   * A spawned pool on the hosts of the first argument running a long map, which a test may
+   * break by failing a node; then a pool on the hosts of the second argument. Says where each
+   * pool's workers ran, and when and how the first one broke (epoch milliseconds).
+   */
+  public static final class PoolsOnHosts {
+    public static void main(String[] args) throws Exception {
+      System.out.println("master on " + InetAddress.getLocalHost().getHostName());
+      try (MpiPoolExecutor pool = poolOn(args[0])) {
+        System.out.println("first pool: " + workerHosts(pool));
+        System.out.println("map started");
+        System.out.flush();
+        long sum = 0;
+        for (int value : pool.map((Integer i) -> {
+          sleep(100);
+          return i;
+        }, IntStream.range(0, 400).boxed().toList())) {
+          sum += value;
+        }
+        System.out.println("sum " + sum);
+      } catch (RuntimeException e) {
+        Throwable cause = e;
+        while (cause != null && !(cause instanceof BrokenPoolException)) {
+          cause = cause.getCause();
+        }
+        if (cause == null) {
+          throw e;
+        }
+        System.out.println("broken at " + System.currentTimeMillis() + ", worker rank "
+            + ((BrokenPoolException) cause).workerRank() + ": " + cause.getMessage());
+      }
+      try (MpiPoolExecutor pool = poolOn(args[1])) {
+        System.out.println("second pool: " + workerHosts(pool));
+      }
+    }
+
+    private static MpiPoolExecutor poolOn(String hosts) {
+      String[] names = hosts.split(",");
+      return Jmpipool.builder().backend(Backend.SPAWN).workers(names.length).hosts(names).build();
+    }
+
+    private static String workerHosts(MpiPoolExecutor pool) throws Exception {
+      Set<String> seen = new TreeSet<>();
+      for (int round = 0; round < 20 && seen.size() < pool.workers(); round++) {
+        List<CompletableFuture<String>> futures = new ArrayList<>();
+        for (int i = 0; i < 2 * pool.workers(); i++) {
+          futures.add(pool.submit(() -> {
+            sleep(20);
+            return "worker rank " + TaskContext.current().rank() + " on " + TaskContext.current().host();
+          }));
+        }
+        for (CompletableFuture<String> future : futures) {
+          seen.add(future.get());
+        }
+      }
+      return String.join(", ", seen);
     }
   }
 

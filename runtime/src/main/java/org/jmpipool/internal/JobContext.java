@@ -1,7 +1,9 @@
 package org.jmpipool.internal;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import org.jmpipool.Backend;
 import org.jmpipool.Jmpipool;
@@ -36,6 +38,8 @@ public final class JobContext {
   public static final String THREADS_VARIABLE = "JMPIPOOL_THREADS";
   /** The system property giving the default random seed of pools. */
   public static final String SEED_PROPERTY = "jmpipool.seed";
+  /** The system property listing the hosts of spawned pools' workers, comma-separated. */
+  public static final String SPAWN_HOSTS_PROPERTY = "jmpipool.spawn.hosts";
   /** How long the workers of a default spawned pool may take to start. */
   public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -210,6 +214,34 @@ public final class JobContext {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(SEED_PROPERTY + " must be a whole number, not '" + value + "'");
     }
+  }
+
+  /** The hosts of spawned pools' workers that set none: {@code jmpipool.spawn.hosts}, else none (this JVM's host). */
+  public static List<String> spawnHosts() {
+    String value = System.getProperty(SPAWN_HOSTS_PROPERTY);
+    return value == null || value.isBlank() ? List.of() : hostList(List.of(value.split(",", -1)), SPAWN_HOSTS_PROPERTY);
+  }
+
+  /**
+   * Checks a list of host names.
+   *
+   * @param where names the setting in messages
+   * @return the names, trimmed
+   * @throws IllegalArgumentException when it is empty, or a name is blank or holds a space
+   */
+  public static List<String> hostList(List<String> names, String where) {
+    if (names.isEmpty()) {
+      throw new IllegalArgumentException(where + " needs at least one host");
+    }
+    List<String> hosts = new ArrayList<>();
+    for (String name : names) {
+      String host = name == null ? "" : name.strip();
+      if (host.isEmpty() || host.chars().anyMatch(c -> Character.isWhitespace(c) || c == ',')) {
+        throw new IllegalArgumentException(where + ": '" + name + "' is not a host name");
+      }
+      hosts.add(host);
+    }
+    return List.copyOf(hosts);
   }
 
   private static int positiveSetting(String property, String variable, int otherwise) {

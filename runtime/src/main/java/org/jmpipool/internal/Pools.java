@@ -5,6 +5,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import org.jmpipool.MpiPool;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.PoolStartException;
@@ -19,6 +20,7 @@ import org.jmpipool.internal.master.StoredObjects;
 import org.jmpipool.internal.master.StoringWorkerPool;
 import org.jmpipool.internal.transport.InProcessNetwork;
 import org.jmpipool.internal.transport.MpiTransport;
+import org.jmpipool.internal.transport.RelayedTransport;
 import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.transport.TransportException;
 import org.jmpipool.internal.wire.Codec;
@@ -26,7 +28,8 @@ import org.jmpipool.internal.wire.HandedOver;
 import org.jmpipool.internal.worker.WorkerAgent;
 
 /**
- * Builds the pools an embedding program asks for: local (threads) and spawned (MPI processes).
+ * Builds the pools an embedding program asks for: local (threads) and spawned (MPI processes,
+ * on this host by MPI's dynamic processes, or on other hosts as an MPI job of their own).
  *
  * <p>Threads: any (the caller's); starting a pool starts its threads.
  */
@@ -126,9 +129,12 @@ public final class Pools {
       throw new PoolStartException("cannot start " + settings.workers() + " spawned workers: " + e.getMessage(), e);
     }
     command.check(timeout.toNanos());
-    CommunicationThread thread = new CommunicationThread("jmpipool-spawned-pool", () -> MpiTransport.spawn(
-        command.executable(), command.arguments(), settings.workers(), command.workingDirectory().toString(),
-        Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))));
+    Supplier<Transport> opener = settings.hosts().isEmpty()
+        ? () -> MpiTransport.spawn(command.executable(), command.arguments(), settings.workers(),
+            command.workingDirectory().toString(), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))
+        : () -> RelayedTransport.launch(command.relayedJob(), settings.workers(), settings.hosts(),
+            command.workingDirectory().toString(), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    CommunicationThread thread = new CommunicationThread("jmpipool-spawned-pool", opener);
     thread.start();
     Transport transport;
     try {
@@ -153,9 +159,23 @@ public final class Pools {
     }
     DistributedExecutor executor = DistributedExecutor.start(thread, transport, 0, transport.size() - 1, newCodec(),
         options, false);
-    Runnable cancelCloseAtExit = MpiTransport.beforeFinalizing(() -> closeAtExit(executor));
+    Runnable cancelCloseAtExit = settings.hosts().isEmpty()
+        ? MpiTransport.beforeFinalizing(() -> closeAtExit(executor)) : closeAtJvmExit(executor);
     executor.ended().whenComplete((ignored, failure) -> cancelCloseAtExit.run());
     return executor;
+  }
+
+  /** A pool on other hosts still open when the JVM exits ends its workers' job in order; this JVM has no MPI to finalize. */
+  private static Runnable closeAtJvmExit(MpiPoolExecutor executor) {
+    Thread hook = new Thread(() -> closeAtExit(executor), "jmpipool-close-pool-at-exit");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return () -> {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException exiting) {
+        // The JVM is exiting, and the hook is running or has run.
+      }
+    };
   }
 
   /** A spawned pool still open when the JVM exits is ended before MPI is finalized. */

@@ -17,8 +17,9 @@ import java.util.Map;
  * @param environment environment variables set for spawned workers
  * @param workingDirectory the spawned workers' working directory
  * @param startTimeout how long starting spawned workers may take
+ * @param hosts the hosts the workers run on, in turn; empty for this JVM's
  */
 public record SpawnSettings(int workers, List<String> jvmOptions,
     Map<String, String> systemProperties, List<String> inheritedProperties, Map<String, String> environment,
-    Path workingDirectory, Duration startTimeout) {
+    Path workingDirectory, Duration startTimeout, List<String> hosts) {
 }

@@ -1,7 +1,11 @@
 package org.jmpipool.internal;
 
+import java.nio.file.Path;
+import java.util.concurrent.CompletionException;
 import org.jmpipool.internal.transport.MpiBindings;
 import org.jmpipool.internal.transport.MpiTransport;
+import org.jmpipool.internal.transport.RelayLink;
+import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.transport.TransportException;
 
 /**
@@ -9,8 +13,10 @@ import org.jmpipool.internal.transport.TransportException;
  * the master's tasks until told to stop, and ends at once if the master's JVM goes away.
  * {@code --check} only verifies that the worker JVM starts and finds the MPI bindings, so that a
  * bad JVM option or classpath is reported before MPI is asked to start processes.
+ * {@code --relay SOCKET} makes it a rank of the MPI job of a pool on other hosts: rank 0 relays
+ * between the master's socket and the workers ({@link PoolRelay}), the others serve tasks.
  *
- * <p>Threads: the worker JVM's main thread; a daemon thread watches the master's JVM.
+ * <p>Threads: the worker JVM's main thread; a daemon thread watches the master's JVM on its host.
  */
 public final class SpawnedWorker {
 
@@ -18,6 +24,10 @@ public final class SpawnedWorker {
   static final String READY = "jmpipool spawned worker: ready";
   /** The system property carrying the master's process id. */
   static final String PARENT_PID_PROPERTY = "jmpipool.parent.pid";
+  /** The system property carrying the master's host name: its process id means nothing elsewhere. */
+  static final String PARENT_HOST_PROPERTY = "jmpipool.parent.host";
+  /** The option, followed by the master's socket, of the ranks of a pool on other hosts. */
+  static final String RELAY_OPTION = "--relay";
 
   private SpawnedWorker() {
   }
@@ -25,7 +35,7 @@ public final class SpawnedWorker {
   /**
    * Runs a spawned worker.
    *
-   * @param args empty, or {@code --check}
+   * @param args empty, {@code --check}, or {@code --relay SOCKET}
    */
   public static void main(String[] args) {
     if (args.length == 1 && args[0].equals("--check")) {
@@ -33,8 +43,30 @@ public final class SpawnedWorker {
       return;
     }
     endWithParent();
+    if (args.length == 2 && args[0].equals(RELAY_OPTION)) {
+      Bootstrap.Started rank = Bootstrap.start(MpiTransport::joinWorld, "pool on other hosts: ");
+      System.exit(rank.transport().rank() == 0 ? relay(rank, Path.of(args[1]))
+          : Bootstrap.serveTasks(rank.comm(), rank.transport(), rank.codec()));
+    }
     Bootstrap.Started worker = Bootstrap.start(MpiTransport::joinParent, "spawned worker: ");
     System.exit(Bootstrap.serveTasks(worker.comm(), worker.transport(), worker.codec()));
+  }
+
+  private static int relay(Bootstrap.Started rank, Path socket) {
+    RelayLink master;
+    try {
+      master = RelayLink.connect(socket, rank.transport().size());
+    } catch (TransportException e) {
+      System.err.println("jmpipool: relay of a pool on other hosts: " + e.getMessage());
+      rank.transport().abort(Bootstrap.EXIT_FAILED);
+      return Bootstrap.EXIT_FAILED;
+    }
+    try (master) {
+      rank.comm().run(new PoolRelay(rank.transport(), master)).join();
+      return Bootstrap.EXIT_OK;
+    } catch (CompletionException e) {
+      return Bootstrap.EXIT_FAILED;
+    }
   }
 
   private static void check() {
@@ -50,10 +82,13 @@ public final class SpawnedWorker {
     System.out.println(READY);
   }
 
-  /** A worker whose master is gone has nobody to serve; MPI would not tell it. */
+  /**
+   * A worker whose master is gone has nobody to serve; MPI would not tell it. On the master's
+   * host its process is watched; elsewhere the heartbeats tell, after their timeout.
+   */
   private static void endWithParent() {
     String parent = System.getProperty(PARENT_PID_PROPERTY);
-    if (parent != null) {
+    if (parent != null && Transport.localHostName().equals(System.getProperty(PARENT_HOST_PROPERTY))) {
       ProcessHandle.of(Long.parseLong(parent)).ifPresentOrElse(
           master -> master.onExit().thenRun(() -> Runtime.getRuntime().halt(Bootstrap.EXIT_FAILED)),
           () -> Runtime.getRuntime().halt(Bootstrap.EXIT_FAILED));

@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.jmpipool.PoolStartException;
 import org.jmpipool.internal.transport.MpiBindings;
+import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.transport.TransportException;
 
 /**
@@ -91,6 +92,7 @@ final class WorkerCommand {
     }
     properties.putAll(settings.systemProperties());
     properties.put(SpawnedWorker.PARENT_PID_PROPERTY, Long.toString(ProcessHandle.current().pid()));
+    properties.put(SpawnedWorker.PARENT_HOST_PROPERTY, Transport.localHostName());
     return properties;
   }
 
@@ -114,6 +116,17 @@ final class WorkerCommand {
     List<String> arguments = new ArrayList<>(environment);
     arguments.addAll(environment.isEmpty() ? jvm.subList(1, jvm.size()) : jvm);
     return arguments;
+  }
+
+  /**
+   * The command every rank of the MPI job of a pool on other hosts runs: the worker's, which
+   * relays on rank 0 and serves tasks elsewhere; the relay's socket follows it.
+   */
+  List<String> relayedJob() {
+    List<String> command = new ArrayList<>(List.of(executable()));
+    command.addAll(arguments());
+    command.add(SpawnedWorker.RELAY_OPTION);
+    return command;
   }
 
   Path workingDirectory() {

@@ -1,0 +1,151 @@
+package org.jmpipool.internal.transport;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The relay's end of the socket to the master of a pool on other hosts ({@link RelayedTransport}
+ * is the master's): the relay, rank 0 of the workers' MPI job, passes the master's messages on to
+ * the workers, theirs to the master, and tells the master of a worker its heartbeats lost.
+ *
+ * <p>Threads: the relay's communication thread, only.
+ */
+public final class RelayLink implements AutoCloseable {
+
+  /** How many messages one {@link #receive} call passes on at most, so that the other way is served too. */
+  private static final int MAX_MESSAGES_PER_CALL = 64;
+
+  private final FramedSocket socket;
+
+  /** Takes what the master sends. */
+  public interface Receiver {
+
+    /**
+     * A message for a worker.
+     *
+     * @param message a direct buffer of {@link NativeMemory}, now the receiver's (position 0,
+     *     limit the message's length)
+     */
+    void forward(int worker, int channel, ByteBuffer message);
+
+    /** The master says its workers have stopped: the job may end in order. */
+    void finish();
+  }
+
+  private RelayLink(FramedSocket socket) {
+    this.socket = socket;
+  }
+
+  /**
+   * Connects to the master and tells it the job's size.
+   *
+   * @param path the master's socket, on this host
+   * @param size the number of ranks of the job, this relay included
+   * @throws TransportException when the master cannot be reached
+   */
+  public static RelayLink connect(Path path, int size) {
+    try {
+      SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+      channel.connect(UnixDomainSocketAddress.of(path));
+      RelayLink link = new RelayLink(new FramedSocket(channel));
+      link.sendControl(FramedSocket.HELLO, ByteBuffer.allocateDirect(4).putInt(0, size));
+      return link;
+    } catch (IOException e) {
+      throw new TransportException("cannot reach the pool's master at " + path + " (this relay must run on the"
+          + " master's host): " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads what the master sent and hands it over.
+   *
+   * @return how many messages were handed over
+   * @throws TransportException when the master is gone
+   */
+  public int receive(Receiver receiver) {
+    int handed = 0;
+    try {
+      FramedSocket.Frame frame;
+      while (handed < MAX_MESSAGES_PER_CALL
+          && (frame = socket.poll((peer, channel, length) -> NativeMemory.allocate(length))) != null) {
+        handed++;
+        if (frame.channel == FramedSocket.CONTROL) {
+          NativeMemory.free(frame.body);
+          if (frame.peer == FramedSocket.FINISH) {
+            receiver.finish();
+          }
+        } else {
+          receiver.forward(frame.peer, frame.channel, frame.body);
+        }
+      }
+    } catch (EOFException e) {
+      throw new TransportException("the pool's master went away");
+    } catch (IOException e) {
+      throw new TransportException("the connection to the pool's master failed: " + e.getMessage(), e);
+    }
+    return handed;
+  }
+
+  /**
+   * Starts passing a worker's message to the master.
+   *
+   * @param message a direct buffer the caller keeps untouched until the send is complete
+   */
+  public Transport.PendingSend toMaster(int source, int channel, ByteBuffer message, int length) {
+    try {
+      return socket.send(source, channel, message, length);
+    } catch (IOException e) {
+      throw new TransportException("the pool's master went away: " + e.getMessage(), e);
+    }
+  }
+
+  /** Tells the master that a worker was lost, and what is known of it. */
+  public void lost(Transport.LostPeer peer) {
+    byte[] description = peer.description().getBytes(StandardCharsets.UTF_8);
+    ByteBuffer message = ByteBuffer.allocateDirect(4 + description.length).putInt(peer.rank()).put(description);
+    sendControl(FramedSocket.LOST, message);
+  }
+
+  /**
+   * Writes what waits to be written, as far as the socket takes it.
+   *
+   * @return whether anything was written
+   */
+  public boolean flush() {
+    try {
+      return socket.flush();
+    } catch (IOException e) {
+      throw new TransportException("the pool's master went away: " + e.getMessage(), e);
+    }
+  }
+
+  /** Returns whether messages wait to be written to the master. */
+  public boolean sending() {
+    return socket.sending();
+  }
+
+  /** The relay's own messages are short, and come before or instead of the workers' next ones: written at once. */
+  private void sendControl(int kind, ByteBuffer message) {
+    try {
+      Transport.PendingSend sent = socket.send(kind, FramedSocket.CONTROL, message, message.capacity());
+      while (!sent.isComplete()) {
+        LockSupport.parkNanos(100_000);
+        socket.flush();
+      }
+    } catch (IOException e) {
+      throw new TransportException("the pool's master went away: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    socket.close();
+  }
+}

@@ -1,0 +1,505 @@
+package org.jmpipool.internal.transport;
+
+import java.io.BufferedReader;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnknownHostException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
+
+/**
+ * The master's transport of a pool on other hosts: the workers are an MPI job of their own,
+ * started by this JVM with the MPI family's launch program ({@code mpirun}, Hydra's
+ * {@code mpiexec}), whose rank 0 runs on this host and relays between this JVM, over a local
+ * socket, and the workers, over MPI ({@link RelayLink}).
+ *
+ * <p>Why not MPI's spawn, as for workers on this host: Open MPI's runtime ends the spawning
+ * process itself when a node of its spawned workers is lost. Here a lost node ends the workers'
+ * job only; this JVM sees it end, breaks the pool, and can start another on the remaining hosts.
+ * This JVM does not use MPI at all for such a pool.
+ *
+ * <p>Ranks: this JVM is rank 0 to the pool, the relay's place; the workers keep their ranks in
+ * the job, placed in turn on the hosts, each host getting an equal share (the first ones one more
+ * when the count does not divide).
+ *
+ * <p>Threads: the pool's communication thread makes every call but {@link #abort}, {@link #lostPeer}
+ * and {@link #heardFrom}, which any thread may make; a thread copies the launch program's error
+ * output to this JVM's.
+ */
+public final class RelayedTransport implements Transport {
+
+  /** How many lines of the launch program's error output a message about the job's end may quote from. */
+  private static final int KEPT_ERROR_LINES = 40;
+  /** How long the launch program gets to end the job after SIGTERM before it and the local ranks are killed. */
+  private static final long TERMINATE_GRACE_MILLIS = 3_000;
+  /** How long an orderly end may take beyond the heartbeats' own bound (the relay waits for its workers' last ones). */
+  private static final long FINISH_MARGIN_MILLIS = 15_000;
+
+  private final Process job;
+  private final Path directory;
+  private final FramedSocket socket;
+  private final int size;
+  private final String host = Transport.localHostName();
+  private final List<String> rankHosts;
+  private final String launchProgram;
+  private final ArrayDeque<String> errorLines;
+  private final CompletableFuture<Void> errorsCopied;
+  private final Map<Integer, ArrayDeque<FramedSocket.Frame>> waiting = new HashMap<>();
+  private ByteBuffer receiveBuffer = NativeMemory.allocate(64 * 1024);
+  private volatile LostPeer lostPeer;
+  private volatile boolean finishing;
+
+  private RelayedTransport(Process job, Path directory, FramedSocket socket, int size, List<String> rankHosts,
+      String launchProgram, ArrayDeque<String> errorLines, CompletableFuture<Void> errorsCopied) {
+    this.job = job;
+    this.directory = directory;
+    this.socket = socket;
+    this.size = size;
+    this.rankHosts = rankHosts;
+    this.launchProgram = launchProgram;
+    this.errorLines = errorLines;
+    this.errorsCopied = errorsCopied;
+  }
+
+  /**
+   * Starts the workers' job and waits until its relay has connected.
+   *
+   * @param command the program every rank of the job runs, with its arguments; the relay's socket
+   *     is appended as the last argument (rank 0 relays to it, the others serve tasks)
+   * @param workers how many workers
+   * @param hosts where they run, at least one
+   * @param workingDirectory their working directory
+   * @param timeout how long the job may take to start
+   * @return the transport; this JVM is rank 0, the workers 1 to {@code workers}
+   * @throws TransportException when the job cannot be started in time, saying why
+   */
+  public static RelayedTransport launch(List<String> command, int workers, List<String> hosts, String workingDirectory,
+      Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long heartbeatTimeout = Heartbeats.configuredTimeoutNanos();
+    MpiInstallation installation = new MpiInstallation(System.getenv());
+    MpiInstallation.Family family = MpiBindings.load().family();
+    MpiInstallation.LaunchProgram program = installation.launchProgram(family).orElseThrow(() ->
+        new TransportException("a pool on other hosts starts its workers with " + family.title()
+            + "'s launch program (mpirun or mpiexec), and none is on PATH"));
+    Map<String, Integer> placement = placement(workers, hosts);
+    List<String> rankHosts = new ArrayList<>();
+    placement.forEach((name, count) -> rankHosts.addAll(Collections.nCopies(count, name)));
+    Path directory = null;
+    ServerSocketChannel server = null;
+    Process job = null;
+    try {
+      directory = Files.createTempDirectory("jmpipool-pool");
+      Path socketPath = directory.resolve("relay");
+      server = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socketPath));
+      server.configureBlocking(false);
+      List<String> launch = launchCommand(program, installation, placement, workingDirectory);
+      launch.addAll(command);
+      launch.add(socketPath.toString());
+      job = new ProcessBuilder(launch).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+      ArrayDeque<String> errorLines = new ArrayDeque<>();
+      CompletableFuture<Void> errorsCopied = copyErrors(job, errorLines);
+      String programName = program.executable().getFileName().toString();
+      SocketChannel relay = acceptRelay(server, job, deadline, programName, errorLines, errorsCopied);
+      FramedSocket socket = new FramedSocket(relay);
+      int size = hello(socket, job, deadline, programName);
+      RelayedTransport transport = new RelayedTransport(job, directory, socket, size, List.copyOf(rankHosts),
+          programName, errorLines, errorsCopied);
+      job.onExit().thenRunAsync(transport::jobEnded);
+      return transport;
+    } catch (IOException | RuntimeException e) {
+      if (job != null) {
+        terminate(job);
+      }
+      close(server);
+      deleteDirectory(directory);
+      if (e instanceof TransportException failure) {
+        throw failure;
+      }
+      throw new TransportException("cannot start the workers' MPI job: " + e.getMessage(), e);
+    } finally {
+      // Only the relay's socket was wanted; nothing else may connect.
+      close(server);
+    }
+  }
+
+  /**
+   * The host of each rank of the job, in order: this host (the relay) first, then each host's
+   * share of the workers. This host in the list takes its share next to the relay, as MPI would
+   * merge the two.
+   */
+  static Map<String, Integer> placement(int workers, List<String> hosts) {
+    String local = Transport.localHostName();
+    Map<String, Integer> slots = new LinkedHashMap<>();
+    slots.put(local, 1);
+    for (int i = 0; i < hosts.size(); i++) {
+      int share = workers / hosts.size() + (i < workers % hosts.size() ? 1 : 0);
+      String name = hosts.get(i).equals("localhost") ? local : hosts.get(i);
+      if (share > 0) {
+        slots.merge(name, share, Integer::sum);
+      }
+    }
+    return slots;
+  }
+
+  /**
+   * One job of {@code 1 + workers} ranks over a host list with slots, mapped in order, so that
+   * rank 0 is on this host. Workers usually outnumber cores, and each JVM runs several threads:
+   * no pinning.
+   */
+  private static List<String> launchCommand(MpiInstallation.LaunchProgram program, MpiInstallation installation,
+      Map<String, Integer> placement, String workingDirectory) {
+    StringBuilder hostList = new StringBuilder();
+    int ranks = 0;
+    for (Map.Entry<String, Integer> entry : placement.entrySet()) {
+      hostList.append(hostList.length() == 0 ? "" : ",").append(entry.getKey()).append(':').append(entry.getValue());
+      ranks += entry.getValue();
+    }
+    List<String> launch = new ArrayList<>(List.of(program.executable().toString()));
+    if (program.family() == MpiInstallation.Family.OPEN_MPI) {
+      launch.addAll(List.of("--host", hostList.toString(), "--map-by", "slot", "--bind-to", "none", "--wdir",
+          workingDirectory));
+      launch.addAll(installation.openMpiDaemonKeepalive());
+      launch.addAll(List.of("-np", Integer.toString(ranks)));
+    } else {
+      launch.addAll(List.of("-hosts", hostList.toString(), "-wdir", workingDirectory, "-n", Integer.toString(ranks)));
+    }
+    return launch;
+  }
+
+  /** Copies the launch program's error output to this JVM's, keeping its last lines for messages. */
+  private static CompletableFuture<Void> copyErrors(Process job, ArrayDeque<String> kept) {
+    return CompletableFuture.runAsync(() -> {
+      try (BufferedReader reader = new BufferedReader(new InputStreamReader(job.getErrorStream(),
+          StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = reader.readLine()) != null) {
+          System.err.println(line);
+          synchronized (kept) {
+            kept.add(line);
+            if (kept.size() > KEPT_ERROR_LINES) {
+              kept.poll();
+            }
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }, runnable -> {
+      Thread copier = new Thread(runnable, "jmpipool-pool-job-errors");
+      copier.setDaemon(true);
+      copier.start();
+    });
+  }
+
+  private static SocketChannel acceptRelay(ServerSocketChannel server, Process job, long deadline, String programName,
+      ArrayDeque<String> errorLines, CompletableFuture<Void> errorsCopied) throws IOException {
+    while (true) {
+      SocketChannel relay = server.accept();
+      if (relay != null) {
+        return relay;
+      }
+      if (!job.isAlive()) {
+        errorsCopied.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
+        throw new TransportException(programName + " ended with status " + job.exitValue()
+            + " before the workers started" + quote(errorLines));
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TransportException("the workers' MPI job did not start in time" + quote(errorLines));
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+    }
+  }
+
+  private static int hello(FramedSocket socket, Process job, long deadline, String programName) throws IOException {
+    while (true) {
+      FramedSocket.Frame frame;
+      try {
+        frame = socket.poll((peer, channel, length) -> ByteBuffer.allocate(length));
+      } catch (EOFException e) {
+        throw new TransportException("the relay of the workers' job (" + programName + ") went away before greeting");
+      }
+      if (frame != null) {
+        if (frame.channel != FramedSocket.CONTROL || frame.peer != FramedSocket.HELLO) {
+          throw new TransportException("the relay of the workers' job sent " + frame.peer + " first, not its greeting");
+        }
+        return frame.body.getInt(0);
+      }
+      if (System.nanoTime() > deadline || !job.isAlive()) {
+        throw new TransportException("the workers' MPI job did not start in time");
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+  }
+
+  /**
+   * The job ended on its own: a worker or node failed and the launch program ended the job, or
+   * the relay ended. The message quotes the first line of the launch program's error output that
+   * names a host of the pool's workers (by name or address) other than as the reporting one
+   * ({@code Local host:}), and names the first worker on that host.
+   */
+  private void jobEnded() {
+    if (finishing || lostPeer != null) {
+      return;
+    }
+    errorsCopied.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
+    Map<Integer, Pattern> mentions = new LinkedHashMap<>();
+    for (int rank = 1; rank < rankHosts.size(); rank++) {
+      String name = rankHosts.get(rank);
+      if (!name.equals(host) && rank == rankHosts.indexOf(name)) {
+        mentions.put(rank, Pattern.compile("\\b(" + Pattern.quote(name) + address(name) + ")\\b"));
+      }
+    }
+    int rank = -1;
+    String line = null;
+    synchronized (errorLines) {
+      for (String each : errorLines) {
+        String text = each.strip();
+        if (rank >= 0 || text.startsWith("Local host:")) {
+          continue;
+        }
+        for (Map.Entry<Integer, Pattern> mention : mentions.entrySet()) {
+          if (rank < 0 && mention.getValue().matcher(text).find()) {
+            rank = mention.getKey();
+            line = text;
+          }
+        }
+      }
+    }
+    String worker = rank < 0 ? "" : "worker rank " + rank + " on " + rankHosts.get(rank) + ": ";
+    lostPeer = new LostPeer(rank, worker + "the MPI job of the pool's workers ended (" + launchProgram + " exited with"
+        + " status " + job.exitValue() + (line == null ? quote(errorLines) : "; it said: \"" + line + "\"") + ")");
+  }
+
+  /** The alternative of a host's address in a pattern, where it resolves (MPI's messages often give addresses). */
+  private static String address(String name) {
+    try {
+      return "|" + Pattern.quote(InetAddress.getByName(name).getHostAddress());
+    } catch (UnknownHostException e) {
+      return "";
+    }
+  }
+
+  /** The launch program's last lines of error output, for a message. */
+  private static String quote(ArrayDeque<String> lines) {
+    synchronized (lines) {
+      return lines.isEmpty() ? ""
+          : "; its last words: " + String.join(" | ", lines.stream().map(String::strip).filter(l -> !l.isEmpty())
+              .skip(Math.max(0, lines.size() - 4)).toList());
+    }
+  }
+
+  @Override
+  public int rank() {
+    return 0;
+  }
+
+  @Override
+  public int size() {
+    return size;
+  }
+
+  @Override
+  public String host() {
+    return host;
+  }
+
+  @Override
+  public PendingSend send(int destination, int channel, ByteBuffer message, int length) {
+    try {
+      return socket.send(destination, channel, message, length);
+    } catch (IOException e) {
+      relayGone(e);
+      return () -> true;
+    }
+  }
+
+  @Override
+  public boolean receive(int channel, MessageHandler handler) {
+    ArrayDeque<FramedSocket.Frame> queued = waiting.get(channel);
+    if (queued != null && !queued.isEmpty()) {
+      FramedSocket.Frame frame = queued.poll();
+      handler.onMessage(frame.peer, frame.body);
+      return true;
+    }
+    try {
+      FramedSocket.Frame frame;
+      while ((frame = socket.poll((peer, from, length) -> destination(channel, handler, peer, from, length))) != null) {
+        if (frame.channel == FramedSocket.CONTROL) {
+          onControl(frame);
+        } else if (frame.channel == channel) {
+          handler.onMessage(frame.peer, frame.body);
+          trimReceiveBuffer();
+          return true;
+        } else {
+          waiting.computeIfAbsent(frame.channel, c -> new ArrayDeque<>()).add(frame.body == receiveBuffer
+              ? new FramedSocket.Frame(frame.peer, frame.channel, copy(frame.body)) : frame);
+        }
+      }
+    } catch (IOException e) {
+      relayGone(e);
+    }
+    return false;
+  }
+
+  /** A message of the channel being received goes where its handler wants it; any other to a buffer of its own. */
+  private ByteBuffer destination(int channel, MessageHandler handler, int peer, int from, int length) {
+    if (from != channel) {
+      return from == FramedSocket.CONTROL ? ByteBuffer.allocate(length) : NativeMemory.allocate(length);
+    }
+    ByteBuffer wanted = handler.destinationFor(peer, length);
+    if (wanted != null) {
+      return wanted;
+    }
+    if (receiveBuffer.capacity() < length) {
+      NativeMemory.free(receiveBuffer);
+      receiveBuffer = NativeMemory.allocate(Math.max(length, 2 * receiveBuffer.capacity()));
+    }
+    return receiveBuffer;
+  }
+
+  private static ByteBuffer copy(ByteBuffer body) {
+    ByteBuffer copy = NativeMemory.allocate(body.remaining());
+    copy.put(body.duplicate()).flip();
+    return copy;
+  }
+
+  /** One large message does not keep its size of memory resident for good. */
+  private void trimReceiveBuffer() {
+    if (receiveBuffer.capacity() > 4 * 1024 * 1024) {
+      NativeMemory.free(receiveBuffer);
+      receiveBuffer = NativeMemory.allocate(64 * 1024);
+    }
+  }
+
+  private void onControl(FramedSocket.Frame frame) {
+    if (frame.peer == FramedSocket.LOST && lostPeer == null) {
+      byte[] description = new byte[frame.body.remaining() - 4];
+      frame.body.get(4, description);
+      lostPeer = new LostPeer(frame.body.getInt(0), new String(description, StandardCharsets.UTF_8));
+    }
+  }
+
+  /** The socket failed: the job ended or is ending, which {@link #jobEnded} describes; until then, wait for it. */
+  private void relayGone(IOException e) {
+    if (lostPeer == null && !job.isAlive()) {
+      jobEnded();
+    } else if (lostPeer == null && job.onExit().completeOnTimeout(null, TERMINATE_GRACE_MILLIS, TimeUnit.MILLISECONDS)
+        .join() == null) {
+      lostPeer = new LostPeer(-1, "the relay of the pool's workers went away (" + e.getMessage() + ")");
+      terminate(job);
+    }
+  }
+
+  @Override
+  public void exchangeHeartbeats() {
+    try {
+      socket.flush();
+    } catch (IOException e) {
+      relayGone(e);
+    }
+  }
+
+  @Override
+  public LostPeer lostPeer() {
+    return lostPeer;
+  }
+
+  @Override
+  public void finish() {
+    if (lostPeer == null) {
+      finishing = true;
+      try {
+        PendingSend finish = socket.send(FramedSocket.FINISH, FramedSocket.CONTROL, ByteBuffer.allocateDirect(0), 0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!finish.isComplete() && System.nanoTime() < deadline) {
+          LockSupport.parkNanos(100_000);
+          socket.flush();
+        }
+        job.waitFor(TimeUnit.NANOSECONDS.toMillis(Heartbeats.configuredTimeoutNanos()) + FINISH_MARGIN_MILLIS,
+            TimeUnit.MILLISECONDS);
+      } catch (IOException e) {
+        // The job is ending anyway; whatever is left of it is ended below.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    terminate(job);
+    try {
+      // What is left of the job on this host is gone before the pool counts as ended.
+      job.waitFor(TERMINATE_GRACE_MILLIS + 1_000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    socket.close();
+    NativeMemory.free(receiveBuffer);
+    deleteDirectory(directory);
+  }
+
+  @Override
+  public void abort(int status) {
+    if (lostPeer == null) {
+      lostPeer = new LostPeer(-1, "the pool was aborted");
+    }
+    terminate(job);
+  }
+
+  /**
+   * Ends the job: SIGTERM to the launch program, which ends the ranks on every host; what is left
+   * of it on this host after a grace period is killed.
+   */
+  private static void terminate(Process job) {
+    if (!job.isAlive()) {
+      return;
+    }
+    List<ProcessHandle> local = job.descendants().toList();
+    job.destroy();
+    job.onExit().completeOnTimeout(null, TERMINATE_GRACE_MILLIS, TimeUnit.MILLISECONDS).thenRun(() -> {
+      job.destroyForcibly();
+      local.forEach(ProcessHandle::destroyForcibly);
+    });
+  }
+
+  private static void close(ServerSocketChannel server) {
+    if (server != null) {
+      try {
+        server.close();
+      } catch (IOException ignored) {
+        // Only releases the descriptor.
+      }
+    }
+  }
+
+  private static void deleteDirectory(Path directory) {
+    if (directory == null) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(directory.resolve("relay"));
+      Files.deleteIfExists(directory);
+    } catch (IOException ignored) {
+      // A leftover empty directory in the temporary directory is harmless.
+    }
+  }
+}
