@@ -273,7 +273,8 @@ public final class PoolBuilder {
    * @return the pool; the caller closes it
    * @throws PoolStartException when spawned workers cannot be started within the start timeout
    * @throws IllegalStateException for the mpi backend in a JVM the launcher did not start
-   * @throws IllegalArgumentException for the mpi backend, when the job has fewer worker ranks
+   * @throws IllegalArgumentException for the mpi backend, when the job has fewer worker ranks; for
+   *     the spawn backend, when {@code jmpipool.spawn.hosts} is not a list of host names
    */
   public MpiPoolExecutor build() {
     int threads = threadsPerWorker > 0 ? threadsPerWorker : JobContext.threadsPerWorker();

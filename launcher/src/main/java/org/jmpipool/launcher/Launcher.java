@@ -93,6 +93,11 @@ public final class Launcher implements Callable<Integer> {
           + " (Open MPI's plm_rsh_agent, Hydra's -launcher rsh -launcher-exec); not under srun.")
   private String launchAgent;
 
+  @Option(names = "--spawn-hosts", paramLabel = "HOSTS",
+      description = "Comma-separated hosts for the pools the program spawns (Jmpipool.spawn, Backend.SPAWN): their"
+          + " workers run there, an MPI job of their own started from rank 0 (sets jmpipool.spawn.hosts).")
+  private String spawnHosts;
+
   @Option(names = "--launcher", paramLabel = "KIND", defaultValue = "auto",
       description = "auto, mpirun or srun (default: ${DEFAULT-VALUE}: srun inside a SLURM allocation, else the MPI's own"
           + " launcher: Open MPI's mpirun, or Hydra's mpiexec).")
@@ -277,6 +282,13 @@ public final class Launcher implements Callable<Integer> {
   private JobCommand jobCommand() throws LaunchException {
     if (threadsPerRank != null && threadsPerRank < 1) {
       throw new LaunchException(LaunchException.USAGE, "--threads-per-rank must be at least 1, got " + threadsPerRank);
+    }
+    if (spawnHosts != null) {
+      try {
+        JobContext.hostList(List.of(spawnHosts.split(",", -1)), "--spawn-hosts");
+      } catch (IllegalArgumentException e) {
+        throw new LaunchException(LaunchException.USAGE, e.getMessage());
+      }
     }
     if (ranks != null && ranks < 2) {
       throw new LaunchException(LaunchException.USAGE, "-n must be at least 2 (1 master + at least 1 worker), got " + ranks);
@@ -503,6 +515,8 @@ public final class Launcher implements Callable<Integer> {
     prefix.add(UCX_SIGNALS);
     if (allowRunAsRoot) {
       prefix.add("--allow-run-as-root");
+      // The pools the program spawns on named hosts start an mpirun of their own.
+      prefix.addAll(List.of("-x", "OMPI_ALLOW_RUN_AS_ROOT=1", "-x", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"));
     }
     return prefix;
   }
@@ -539,6 +553,9 @@ public final class Launcher implements Callable<Integer> {
     }
     if (threadsPerRank != null) {
       jvm.add("-D" + JobContext.THREADS_PROPERTY + "=" + threadsPerRank);
+    }
+    if (spawnHosts != null) {
+      jvm.add("-D" + JobContext.SPAWN_HOSTS_PROPERTY + "=" + spawnHosts);
     }
     jvm.addAll(jvmOptions);
     jvm.add("-cp");

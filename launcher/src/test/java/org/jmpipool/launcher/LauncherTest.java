@@ -190,6 +190,20 @@ class LauncherTest {
   }
 
   @Test
+  void spawnHostsReachEveryRankAsThePropertyAndMustBeHostNames() throws Exception {
+    assertTrue(command("-n", "2", "--spawn-hosts", "node2,node3", WithMain.class.getName())
+        .contains("-Djmpipool.spawn.hosts=node2,node3"));
+    assertFalse(command("-n", "2", WithMain.class.getName()).stream()
+        .anyMatch(arg -> arg.startsWith("-Djmpipool.spawn.hosts")));
+    for (String bad : List.of("", "node2,,node3", "node2:4", "node2,")) {
+      Outcome refused = run("--spawn-hosts", bad, "-n", "2", WithMain.class.getName());
+      assertEquals(LaunchException.USAGE, refused.status(), bad);
+      assertTrue(refused.err().startsWith("jmpipool: --spawn-hosts"), refused.err());
+      assertEquals(1, refused.err().lines().count(), refused.err());
+    }
+  }
+
+  @Test
   void javaTwentyThreeAndLaterGetTheUnsafeAccessOptionAndOlderOnesDoNot() throws Exception {
     assertFalse(command("-n", "2", WithMain.class.getName()).contains("--sun-misc-unsafe-memory-access=allow"));
     javaVersion = 25;
@@ -248,7 +262,10 @@ class LauncherTest {
     Outcome refused = run("-n", "2", WithMain.class.getName());
     assertEquals(LaunchException.USAGE, refused.status());
     assertTrue(refused.err().contains("--allow-run-as-root"), refused.err());
-    assertTrue(command("--allow-run-as-root", "-n", "2", WithMain.class.getName()).contains("--allow-run-as-root"));
+    List<String> allowed = command("--allow-run-as-root", "-n", "2", WithMain.class.getName());
+    assertTrue(allowed.contains("--allow-run-as-root"), allowed.toString());
+    assertTrue(allowed.contains("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"), "the program's own mpirun (pools on named hosts): "
+        + allowed);
     environment.put("OMPI_ALLOW_RUN_AS_ROOT", "1");
     environment.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
     assertEquals(0, run("--dry-run", "-n", "2", WithMain.class.getName()).status());

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.Timeout;
 
-/** The executor's contract ({@link Contract}) on the embedded backends: local pools and spawned MPI workers. */
+/**
+ * The executor's contract ({@link Contract}) on the embedded backends: local pools, spawned MPI
+ * workers, and workers on named hosts.
+ */
 @Timeout(300)
 class EmbeddedContractIT {
 
@@ -24,7 +27,9 @@ class EmbeddedContractIT {
         suite("local pool, objects handed over", () -> Jmpipool.builder().workers(3).serializeTasks(false).build(),
             false),
         suite("spawned MPI workers", () -> Jmpipool.builder().backend(Backend.SPAWN).workers(2)
-            .startTimeout(Duration.ofSeconds(60)).build(), true));
+            .startTimeout(Duration.ofSeconds(60)).build(), true),
+        suite("MPI workers on named hosts (a job of their own, relayed)", () -> Jmpipool.builder()
+            .backend(Backend.SPAWN).workers(2).hosts("localhost").startTimeout(Duration.ofSeconds(60)).build(), true));
   }
 
   private interface PoolFactory {

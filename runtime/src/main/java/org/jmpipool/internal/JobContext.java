@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.jmpipool.Backend;
 import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
@@ -40,6 +41,8 @@ public final class JobContext {
   public static final String SEED_PROPERTY = "jmpipool.seed";
   /** The system property listing the hosts of spawned pools' workers, comma-separated. */
   public static final String SPAWN_HOSTS_PROPERTY = "jmpipool.spawn.hosts";
+  /** What a host name (or IPv4 address) in a host list may be. */
+  private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9._-]+");
   /** How long the workers of a default spawned pool may take to start. */
   public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -227,7 +230,8 @@ public final class JobContext {
    *
    * @param where names the setting in messages
    * @return the names, trimmed
-   * @throws IllegalArgumentException when it is empty, or a name is blank or holds a space
+   * @throws IllegalArgumentException when it is empty, or a name is not a host name or address
+   *     (letters, digits, dots, hyphens, underscores)
    */
   public static List<String> hostList(List<String> names, String where) {
     if (names.isEmpty()) {
@@ -236,7 +240,7 @@ public final class JobContext {
     List<String> hosts = new ArrayList<>();
     for (String name : names) {
       String host = name == null ? "" : name.strip();
-      if (host.isEmpty() || host.chars().anyMatch(c -> Character.isWhitespace(c) || c == ',')) {
+      if (!HOST_NAME.matcher(host).matches()) {
         throw new IllegalArgumentException(where + ": '" + name + "' is not a host name");
       }
       hosts.add(host);

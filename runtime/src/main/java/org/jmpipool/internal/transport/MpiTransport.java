@@ -147,7 +147,8 @@ public final class MpiTransport implements Transport {
       if (mpi.family() == MpiInstallation.Family.MPICH) {
         throw new TransportException(e.getMessage() + "; some builds of the MPICH family cannot spawn processes at all"
             + " (Debian's MPICH 4.0 with its ch4:ucx device among them): with MPICH, use a launched job"
-            + " (bin/jmpipool --mpi mpich), or Open MPI for spawned pools", e);
+            + " (bin/jmpipool --mpi mpich), a pool on named hosts (PoolBuilder.hosts, even \"localhost\"), which"
+            + " mpiexec starts, or Open MPI for spawned pools", e);
       }
       throw e;
     } finally {

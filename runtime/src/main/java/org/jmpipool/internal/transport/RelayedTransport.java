@@ -23,9 +23,11 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -51,10 +53,20 @@ public final class RelayedTransport implements Transport {
 
   /** How many lines of the launch program's error output a message about the job's end may quote from. */
   private static final int KEPT_ERROR_LINES = 40;
+  /** How many of them a message quotes when none names a host. */
+  private static final int QUOTED_LINES = 12;
   /** How long the launch program gets to end the job after SIGTERM before it and the local ranks are killed. */
   private static final long TERMINATE_GRACE_MILLIS = 3_000;
   /** How long an orderly end may take beyond the heartbeats' own bound (the relay waits for its workers' last ones). */
   private static final long FINISH_MARGIN_MILLIS = 15_000;
+
+  /** How Open MPI ("process rank 2") and Hydra ("RANK 2 PID ...") name a failed rank. */
+  private static final Pattern NAMED_RANK = Pattern.compile("(?i)\\brank (\\d+)\\b");
+  private static final List<String> RANK_VARIABLE_PREFIXES = List.of("PMIX_", "PMI_", "MPI_LOCAL", "OMPI_COMM_WORLD_",
+      "OMPI_MCA_orte_", "OMPI_MCA_ess", "OMPI_MCA_pmix");
+  private static final Set<String> RANK_VARIABLES = Set.of("OMPI_APP_CTX_NUM_PROCS", "OMPI_ARGV", "OMPI_COMMAND",
+      "OMPI_FILE_LOCATION", "OMPI_FIRST_RANKS", "OMPI_NUM_APP_CTX", "OMPI_UNIVERSE_SIZE", "OMPI_MCA_initial_wdir",
+      "OMPI_MCA_shmem_RUNTIME_QUERY_hint");
 
   private final Process job;
   private final Path directory;
@@ -70,7 +82,14 @@ public final class RelayedTransport implements Transport {
   private volatile LostPeer lostPeer;
   private volatile boolean finishing;
 
-  private RelayedTransport(Process job, Path directory, FramedSocket socket, int size, List<String> rankHosts,
+  /**
+   * A transport over a relay that has greeted; the job's end, unless ordered, counts as a loss.
+   *
+   * @param rankHosts the host of each rank, this one's first
+   * @param errorLines the launch program's last lines of error output, as they come
+   * @param errorsCopied completes when its error output ended
+   */
+  RelayedTransport(Process job, Path directory, FramedSocket socket, int size, List<String> rankHosts,
       String launchProgram, ArrayDeque<String> errorLines, CompletableFuture<Void> errorsCopied) {
     this.job = job;
     this.directory = directory;
@@ -80,6 +99,7 @@ public final class RelayedTransport implements Transport {
     this.launchProgram = launchProgram;
     this.errorLines = errorLines;
     this.errorsCopied = errorsCopied;
+    job.onExit().thenRunAsync(this::jobEnded);
   }
 
   /**
@@ -117,17 +137,17 @@ public final class RelayedTransport implements Transport {
       List<String> launch = launchCommand(program, installation, placement, workingDirectory);
       launch.addAll(command);
       launch.add(socketPath.toString());
-      job = new ProcessBuilder(launch).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+      ProcessBuilder builder = new ProcessBuilder(launch).redirectOutput(ProcessBuilder.Redirect.INHERIT);
+      builder.environment().keySet().removeIf(RelayedTransport::isRankVariable);
+      job = builder.start();
       ArrayDeque<String> errorLines = new ArrayDeque<>();
       CompletableFuture<Void> errorsCopied = copyErrors(job, errorLines);
       String programName = program.executable().getFileName().toString();
       SocketChannel relay = acceptRelay(server, job, deadline, programName, errorLines, errorsCopied);
       FramedSocket socket = new FramedSocket(relay);
       int size = hello(socket, job, deadline, programName);
-      RelayedTransport transport = new RelayedTransport(job, directory, socket, size, List.copyOf(rankHosts),
-          programName, errorLines, errorsCopied);
-      job.onExit().thenRunAsync(transport::jobEnded);
-      return transport;
+      return new RelayedTransport(job, directory, socket, size, List.copyOf(rankHosts), programName, errorLines,
+          errorsCopied);
     } catch (IOException | RuntimeException e) {
       if (job != null) {
         terminate(job);
@@ -161,6 +181,16 @@ public final class RelayedTransport implements Transport {
       }
     }
     return slots;
+  }
+
+  /**
+   * Tells the variables by which an MPI runtime tells a process that it is one of its ranks: in
+   * the environment of a launched job's rank, they would make the launch program refuse to run
+   * ({@code mpirun} "does not support recursive calls"). The launch program starts from the
+   * environment the JVM started with (Java's), so what an MPI singleton set since is not there.
+   */
+  static boolean isRankVariable(String name) {
+    return RANK_VARIABLE_PREFIXES.stream().anyMatch(name::startsWith) || RANK_VARIABLES.contains(name);
   }
 
   /**
@@ -223,10 +253,10 @@ public final class RelayedTransport implements Transport {
       if (!job.isAlive()) {
         errorsCopied.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
         throw new TransportException(programName + " ended with status " + job.exitValue()
-            + " before the workers started" + quote(errorLines));
+            + " before the workers started" + quote(errorLines, true));
       }
       if (System.nanoTime() > deadline) {
-        throw new TransportException("the workers' MPI job did not start in time" + quote(errorLines));
+        throw new TransportException("the workers' MPI job did not start in time" + quote(errorLines, true));
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
     }
@@ -255,41 +285,67 @@ public final class RelayedTransport implements Transport {
 
   /**
    * The job ended on its own: a worker or node failed and the launch program ended the job, or
-   * the relay ended. The message quotes the first line of the launch program's error output that
-   * names a host of the pool's workers (by name or address) other than as the reporting one
-   * ({@code Local host:}), and names the first worker on that host.
+   * the relay ended. The message quotes what the launch program said about the failed worker
+   * ({@link #culprit}), and names it.
    */
   private void jobEnded() {
     if (finishing || lostPeer != null) {
       return;
     }
     errorsCopied.completeOnTimeout(null, 2, TimeUnit.SECONDS).join();
+    List<String> lines;
+    synchronized (errorLines) {
+      lines = List.copyOf(errorLines);
+    }
+    Culprit culprit = culprit(lines, rankHosts, host);
+    String worker = culprit == null ? "" : "worker rank " + culprit.rank() + " on " + rankHosts.get(culprit.rank()) + ": ";
+    lostPeer = new LostPeer(culprit == null ? -1 : culprit.rank(), worker + "the MPI job of the pool's workers ended ("
+        + launchProgram + " exited with status " + job.exitValue()
+        + (culprit == null ? quote(errorLines, false) : "; it said: \"" + culprit.line() + "\"") + ")");
+  }
+
+  /** A worker the launch program's output blames, and the line that does. */
+  record Culprit(int rank, String line) {
+  }
+
+  /**
+   * Finds the worker a launch program's error output blames: the first line naming a worker's
+   * rank ({@code process rank 2}, Hydra's {@code RANK 2}), else the first naming a host of the
+   * workers other than this one, by name or address, other than as the reporting one
+   * ({@code Local host:}); the first worker on that host then.
+   *
+   * @param rankHosts the host of each rank, this one's first
+   * @return the worker, or {@code null} when no line names one
+   */
+  static Culprit culprit(List<String> lines, List<String> rankHosts, String localHost) {
+    for (String line : lines) {
+      Matcher rank = NAMED_RANK.matcher(line);
+      while (rank.find()) {
+        int named = Integer.parseInt(rank.group(1));
+        if (named >= 1 && named < rankHosts.size()) {
+          return new Culprit(named, line.strip());
+        }
+      }
+    }
     Map<Integer, Pattern> mentions = new LinkedHashMap<>();
     for (int rank = 1; rank < rankHosts.size(); rank++) {
       String name = rankHosts.get(rank);
-      if (!name.equals(host) && rank == rankHosts.indexOf(name)) {
+      if (!name.equals(localHost) && rank == rankHosts.indexOf(name)) {
         mentions.put(rank, Pattern.compile("\\b(" + Pattern.quote(name) + address(name) + ")\\b"));
       }
     }
-    int rank = -1;
-    String line = null;
-    synchronized (errorLines) {
-      for (String each : errorLines) {
-        String text = each.strip();
-        if (rank >= 0 || text.startsWith("Local host:")) {
-          continue;
-        }
-        for (Map.Entry<Integer, Pattern> mention : mentions.entrySet()) {
-          if (rank < 0 && mention.getValue().matcher(text).find()) {
-            rank = mention.getKey();
-            line = text;
-          }
+    for (String line : lines) {
+      String text = line.strip();
+      if (text.startsWith("Local host:")) {
+        continue;
+      }
+      for (Map.Entry<Integer, Pattern> mention : mentions.entrySet()) {
+        if (mention.getValue().matcher(text).find()) {
+          return new Culprit(mention.getKey(), text);
         }
       }
     }
-    String worker = rank < 0 ? "" : "worker rank " + rank + " on " + rankHosts.get(rank) + ": ";
-    lostPeer = new LostPeer(rank, worker + "the MPI job of the pool's workers ended (" + launchProgram + " exited with"
-        + " status " + job.exitValue() + (line == null ? quote(errorLines) : "; it said: \"" + line + "\"") + ")");
+    return null;
   }
 
   /** The alternative of a host's address in a pattern, where it resolves (MPI's messages often give addresses). */
@@ -301,13 +357,19 @@ public final class RelayedTransport implements Transport {
     }
   }
 
-  /** The launch program's last lines of error output, for a message. */
-  private static String quote(ArrayDeque<String> lines) {
+  /**
+   * Some lines of the launch program's error output, without its frames and blank lines, for a
+   * message: the first ones when the job did not start (the cause comes first, then advice), the
+   * last ones when it ended.
+   */
+  private static String quote(ArrayDeque<String> lines, boolean first) {
+    List<String> words;
     synchronized (lines) {
-      return lines.isEmpty() ? ""
-          : "; its last words: " + String.join(" | ", lines.stream().map(String::strip).filter(l -> !l.isEmpty())
-              .skip(Math.max(0, lines.size() - 4)).toList());
+      words = lines.stream().map(String::strip).filter(line -> !line.isEmpty() && !line.matches("-+")).toList();
     }
+    int count = Math.min(QUOTED_LINES, words.size());
+    return words.isEmpty() ? "" : "; it said: " + String.join(" ", first ? words.subList(0, count)
+        : words.subList(words.size() - count, words.size()));
   }
 
   @Override
