@@ -322,18 +322,21 @@ final class Programs {
   /** Maps 400 tasks of 100 ms each (20 s on two workers), saying when the map started and what it summed. */
   public static final class LongMap {
     public static void main(String[] args) throws Exception {
-      MpiPoolExecutor pool = Jmpipool.executor();
-      System.out.println("map started");
-      System.out.flush();
-      long sum = 0;
-      for (int value : pool.map((Integer i) -> {
-        sleep(100);
-        return i;
-      }, IntStream.range(0, 400).boxed().toList())) {
-        sum += value;
-      }
-      System.out.println("sum " + sum);
+      longMap(Jmpipool.executor());
     }
+  }
+
+  private static void longMap(MpiPoolExecutor pool) {
+    System.out.println("map started");
+    System.out.flush();
+    long sum = 0;
+    for (int value : pool.map((Integer i) -> {
+      sleep(100);
+      return i;
+    }, IntStream.range(0, 400).boxed().toList())) {
+      sum += value;
+    }
+    System.out.println("sum " + sum);
   }
 
   /**
@@ -346,16 +349,7 @@ final class Programs {
       System.out.println("master on " + InetAddress.getLocalHost().getHostName());
       try (MpiPoolExecutor pool = poolOn(args[0])) {
         System.out.println("first pool: " + workerHosts(pool));
-        System.out.println("map started");
-        System.out.flush();
-        long sum = 0;
-        for (int value : pool.map((Integer i) -> {
-          sleep(100);
-          return i;
-        }, IntStream.range(0, 400).boxed().toList())) {
-          sum += value;
-        }
-        System.out.println("sum " + sum);
+        longMap(pool);
       } catch (RuntimeException e) {
         Throwable cause = e;
         while (cause != null && !(cause instanceof BrokenPoolException)) {

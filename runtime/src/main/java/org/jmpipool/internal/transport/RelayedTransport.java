@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnknownHostException;
@@ -77,8 +76,11 @@ public final class RelayedTransport implements Transport {
   private final String launchProgram;
   private final ArrayDeque<String> errorLines;
   private final CompletableFuture<Void> errorsCopied;
-  private final Map<Integer, ArrayDeque<FramedSocket.Frame>> waiting = new HashMap<>();
+  /** Messages of channels other than the one being received when they arrived. */
+  private final Map<Integer, ArrayDeque<Waiting>> waiting = new HashMap<>();
   private ByteBuffer receiveBuffer = NativeMemory.allocate(64 * 1024);
+  /** The buffer the handler gave for the message being read, if it gave one: the handler's, not to be freed. */
+  private ByteBuffer handlersBuffer;
   private volatile LostPeer lostPeer;
   private volatile boolean finishing;
 
@@ -117,7 +119,8 @@ public final class RelayedTransport implements Transport {
   public static RelayedTransport launch(List<String> command, int workers, List<String> hosts, String workingDirectory,
       Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    long heartbeatTimeout = Heartbeats.configuredTimeoutNanos();
+    // A bad setting of the heartbeats, which every rank reads, fails here in one line, before any starts.
+    Heartbeats.configuredTimeoutNanos();
     MpiInstallation installation = new MpiInstallation(System.getenv());
     MpiInstallation.Family family = MpiBindings.load().family();
     MpiInstallation.LaunchProgram program = installation.launchProgram(family).orElseThrow(() ->
@@ -152,7 +155,6 @@ public final class RelayedTransport implements Transport {
       if (job != null) {
         terminate(job);
       }
-      close(server);
       deleteDirectory(directory);
       if (e instanceof TransportException failure) {
         throw failure;
@@ -234,7 +236,7 @@ public final class RelayedTransport implements Transport {
           }
         }
       } catch (IOException e) {
-        throw new UncheckedIOException(e);
+        // The pipe closed with the job: its output has ended.
       }
     }, runnable -> {
       Thread copier = new Thread(runnable, "jmpipool-pool-job-errors");
@@ -399,10 +401,13 @@ public final class RelayedTransport implements Transport {
 
   @Override
   public boolean receive(int channel, MessageHandler handler) {
-    ArrayDeque<FramedSocket.Frame> queued = waiting.get(channel);
+    ArrayDeque<Waiting> queued = waiting.get(channel);
     if (queued != null && !queued.isEmpty()) {
-      FramedSocket.Frame frame = queued.poll();
-      handler.onMessage(frame.peer, frame.body);
+      Waiting next = queued.poll();
+      handler.onMessage(next.frame().peer, next.frame().body);
+      if (next.ours()) {
+        NativeMemory.free(next.frame().body);
+      }
       return true;
     }
     try {
@@ -416,7 +421,8 @@ public final class RelayedTransport implements Transport {
           return true;
         } else {
           waiting.computeIfAbsent(frame.channel, c -> new ArrayDeque<>()).add(frame.body == receiveBuffer
-              ? new FramedSocket.Frame(frame.peer, frame.channel, copy(frame.body)) : frame);
+              ? new Waiting(new FramedSocket.Frame(frame.peer, frame.channel, copy(frame.body)), true)
+              : new Waiting(frame, frame.body != handlersBuffer));
         }
       }
     } catch (IOException e) {
@@ -425,14 +431,22 @@ public final class RelayedTransport implements Transport {
     return false;
   }
 
+  /**
+   * A message of another channel than the one being received, kept for that channel's receive.
+   *
+   * @param ours whether its buffer is this transport's, freed once it was handed over
+   */
+  private record Waiting(FramedSocket.Frame frame, boolean ours) {
+  }
+
   /** A message of the channel being received goes where its handler wants it; any other to a buffer of its own. */
   private ByteBuffer destination(int channel, MessageHandler handler, int peer, int from, int length) {
+    handlersBuffer = from == channel ? handler.destinationFor(peer, length) : null;
+    if (handlersBuffer != null) {
+      return handlersBuffer;
+    }
     if (from != channel) {
       return from == FramedSocket.CONTROL ? ByteBuffer.allocate(length) : NativeMemory.allocate(length);
-    }
-    ByteBuffer wanted = handler.destinationFor(peer, length);
-    if (wanted != null) {
-      return wanted;
     }
     if (receiveBuffer.capacity() < length) {
       NativeMemory.free(receiveBuffer);
