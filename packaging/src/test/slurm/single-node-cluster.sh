@@ -7,6 +7,8 @@
 #   single-node-cluster.sh stop DIR    cancels the jobs left and stops the daemons it started,
 #                                      by the process ids it recorded
 #
+# The node advertises 6 CPUs (the machine may have fewer): two 3-task jobs fit at once.
+#
 # Each failure is one line on stderr and a non-zero status.
 set -eu
 
@@ -54,7 +56,7 @@ SlurmctldLogFile=$dir/slurmctld-own.log
 SlurmdLogFile=$dir/slurmd-own.log
 SlurmctldPort=26817
 SlurmdPort=26818
-NodeName=$node NodeAddr=127.0.0.1 CPUs=4 RealMemory=$memory State=UNKNOWN
+NodeName=$node NodeAddr=127.0.0.1 CPUs=6 RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
     } >"$conf"

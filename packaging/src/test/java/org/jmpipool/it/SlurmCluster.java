@@ -89,6 +89,16 @@ final class SlurmCluster {
    */
   Job sbatch(Configuration configuration, String template, List<String> sbatchOptions, String launcherOptions,
       long seconds, String... program) throws Exception {
+    return await(submit(configuration, template, sbatchOptions, launcherOptions, program), seconds);
+  }
+
+  /** A job submitted: its id, and the marker on its JVMs' command lines. */
+  record Submitted(String id, String marker) {
+  }
+
+  /** Submits a template with the program and its arguments. */
+  Submitted submit(Configuration configuration, String template, List<String> sbatchOptions, String launcherOptions,
+      String... program) throws Exception {
     configuration.assumeAvailable();
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
     Map<String, String> environment = new LinkedHashMap<>(configuration.environment());
@@ -105,7 +115,12 @@ final class SlurmCluster {
     command.addAll(List.of(program));
     Script.Outcome submitted = run(command, environment, 30);
     assertEquals(0, submitted.status(), "sbatch: " + submitted.err());
-    String id = submitted.out().strip().split(";")[0];
+    return new Submitted(submitted.out().strip().split(";")[0], marker);
+  }
+
+  /** Waits for a submitted job to end, and checks that none of its JVMs is left. */
+  Job await(Submitted submitted, long seconds) throws Exception {
+    String id = submitted.id();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (true) {
       String line = run(List.of("scontrol", "show", "job", "-o", id), Map.of(), 30).out();
@@ -116,7 +131,8 @@ final class SlurmCluster {
         Path output = directory.resolve("job-" + id + ".out");
         Job job = new Job(state.group(1), Integer.parseInt(exit.group(1)), Integer.parseInt(exit.group(2)),
             Files.exists(output) ? Files.readString(output, StandardCharsets.UTF_8) : "");
-        assertEquals(List.of(), Jobs.waitForMarkedProcessesToEnd(marker), "JVMs of job " + id + " left behind");
+        assertEquals(List.of(), Jobs.waitForMarkedProcessesToEnd(submitted.marker()), "JVMs of job " + id
+            + " left behind");
         return job;
       }
       if (System.nanoTime() > deadline) {

@@ -7,7 +7,8 @@ import java.nio.ByteBuffer;
 /**
  * Point-to-point messaging between the ranks of a pool: its master (rank 0) and its workers. The
  * only door to MPI ({@link MpiTransport}); a local pool's ranks are threads
- * ({@link InProcessNetwork}).
+ * ({@link InProcessNetwork}); the master of a pool on named hosts reaches its workers through a
+ * relay rank of theirs ({@link RelayedTransport}).
  *
  * <p>Messages travel on numbered channels: several pools can share the ranks of one job, each on
  * its own channel, without seeing each other's messages (over MPI a channel is a tag). Between
