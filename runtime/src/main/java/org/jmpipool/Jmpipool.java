@@ -95,7 +95,9 @@ public final class Jmpipool {
 
   /**
    * Starts a new pool of {@code workers} worker JVMs, spawned through MPI from this JVM (which
-   * becomes an MPI process on first use). The caller closes it, which stops the workers.
+   * becomes an MPI process on first use), or, when {@code jmpipool.spawn.hosts} names hosts,
+   * started there as an MPI job of their own ({@link PoolBuilder#hosts}). The caller closes it,
+   * which stops the workers.
    *
    * @param workers the number of worker processes, at least 1
    * @return the pool
