@@ -6,10 +6,10 @@ import java.util.Iterator;
 import java.util.List;
 import org.jmpipool.internal.loop.Agent;
 import org.jmpipool.internal.loop.IdleStrategy;
-import org.jmpipool.internal.transport.NativeMemory;
 import org.jmpipool.internal.transport.RelayLink;
 import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.transport.TransportException;
+import org.jmpipool.internal.wire.DirectBuffers;
 
 /**
  * Rank 0 of the MPI job of a pool on other hosts: passes the master's messages (from its local
@@ -39,10 +39,16 @@ final class PoolRelay implements Agent {
     /** Each message gets a buffer of its own, which the socket writes from while later ones arrive. */
     @Override
     public ByteBuffer destinationFor(int source, int length) {
-      return NativeMemory.allocate(length);
+      return DirectBuffers.acquire(length);
     }
   };
   private final RelayLink.Receiver fromMaster = new RelayLink.Receiver() {
+    /** Each message gets a buffer of its own, which MPI sends from while later ones arrive. */
+    @Override
+    public ByteBuffer bufferFor(int length) {
+      return DirectBuffers.acquire(length);
+    }
+
     @Override
     public void forward(int worker, int channel, ByteBuffer message) {
       toWorkers.add(new InFlight(workers.send(worker, channel, message, message.limit()), message));
@@ -56,7 +62,7 @@ final class PoolRelay implements Agent {
   private boolean finishing;
   private boolean lossReported;
 
-  /** A message on its way, and the buffer it is sent from, freed once it is out. */
+  /** A message on its way, and the buffer it is sent from, given back once it is out. */
   private record InFlight(Transport.PendingSend send, ByteBuffer buffer) {
   }
 
@@ -93,7 +99,7 @@ final class PoolRelay implements Agent {
     for (Iterator<InFlight> it = sends.iterator(); it.hasNext(); ) {
       InFlight next = it.next();
       if (next.send().isComplete()) {
-        NativeMemory.free(next.buffer());
+        DirectBuffers.release(next.buffer());
         it.remove();
         completed++;
       }

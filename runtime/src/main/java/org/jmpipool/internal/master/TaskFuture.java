@@ -212,6 +212,11 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
         }
         try {
           if (arrival.isDone()) {
+            if (arrived.get() != null) {
+              // It arrived after this thread looked, and the communication thread, seeing this
+              // thread wait, left it here: take it.
+              continue;
+            }
             // Another thread took the outcome and decodes it: only this future's completion is left.
             waitForCompletion(left);
           } else {

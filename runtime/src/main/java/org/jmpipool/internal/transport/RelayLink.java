@@ -28,10 +28,19 @@ public final class RelayLink implements AutoCloseable {
   public interface Receiver {
 
     /**
+     * Gives the buffer a message for a worker is read into.
+     *
+     * @return a direct buffer of at least {@code length} bytes; by default a new one of {@link NativeMemory}
+     */
+    default ByteBuffer bufferFor(int length) {
+      return NativeMemory.allocate(length);
+    }
+
+    /**
      * A message for a worker.
      *
-     * @param message a direct buffer of {@link NativeMemory}, now the receiver's (position 0,
-     *     limit the message's length)
+     * @param message the buffer {@link #bufferFor} gave, now holding the message (position 0,
+     *     limit its length)
      */
     void forward(int worker, int channel, ByteBuffer message);
 
@@ -74,10 +83,10 @@ public final class RelayLink implements AutoCloseable {
     try {
       FramedSocket.Frame frame;
       while (handed < MAX_MESSAGES_PER_CALL
-          && (frame = socket.poll((peer, channel, length) -> NativeMemory.allocate(length))) != null) {
+          && (frame = socket.poll((peer, channel, length) -> channel == FramedSocket.CONTROL
+              ? ByteBuffer.allocate(length) : receiver.bufferFor(length))) != null) {
         handed++;
         if (frame.channel == FramedSocket.CONTROL) {
-          NativeMemory.free(frame.body);
           if (frame.peer == FramedSocket.FINISH) {
             receiver.finish();
           }

@@ -79,7 +79,7 @@ public final class DirectBuffers {
    *
    * @throws OutOfMemoryError when no native memory is left for it
    */
-  static ByteBuffer acquire(int capacity) {
+  public static ByteBuffer acquire(int capacity) {
     int size = classSize(capacity);
     int index = classOf(size);
     if (index >= 0) {
@@ -104,7 +104,7 @@ public final class DirectBuffers {
    *
    * @param buffer a buffer {@link #acquire} returned
    */
-  static void release(ByteBuffer buffer) {
+  public static void release(ByteBuffer buffer) {
     int capacity = buffer.capacity();
     int index = classOf(capacity);
     if (index >= 0) {

@@ -53,6 +53,24 @@ class ExecutorSemanticsTest {
     return bytes;
   }
 
+  /**
+   * A caller that finds no outcome yet and then sees that one arrived must take it, not wait for
+   * another thread to: the communication thread leaves it to a caller it sees waiting. Quick
+   * round trips, one after another, hit that moment now and then; a lost outcome shows as a
+   * timeout.
+   */
+  @Test
+  void everyResultReachesItsCallerThroughManyQuickRoundTrips() throws Exception {
+    for (int i = 0; i < 60_000; i++) {
+      int expected = i;
+      try {
+        assertEquals(expected, pool.submit(() -> expected).get(5, TimeUnit.SECONDS));
+      } catch (TimeoutException e) {
+        throw new AssertionError("the result of task " + expected + " never reached its caller", e);
+      }
+    }
+  }
+
   @Test
   void resultsNobodyWaitsForAreDecodedOnTheDecoderThreadNotTheCommunicationThread() throws Exception {
     // The callers wait for the dependent stages, not for the pool's futures themselves; the tasks
