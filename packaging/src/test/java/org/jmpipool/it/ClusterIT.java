@@ -10,12 +10,15 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Jobs spread over three nodes of a cluster of network namespaces on this machine: each rank on
@@ -187,10 +190,17 @@ class ClusterIT {
     }
   }
 
+  /** Both contract suites: the executor's, and the pools' (collectives and pushed objects travel worker to worker). */
+  static Stream<Arguments> contractsOnEveryConfiguration() {
+    return Stream.of(Configuration.values())
+        .flatMap(configuration -> Stream.of(Contract.class, PoolContract.class).map(suite -> Arguments.of(configuration,
+            suite)));
+  }
+
   @ParameterizedTest
-  @EnumSource(Configuration.class)
-  void theContractHoldsOnAJobSpreadOverThreeNodes(Configuration configuration) throws Exception {
-    Jobs.Result result = onThreeNodes(configuration, Contract.class);
+  @MethodSource("contractsOnEveryConfiguration")
+  void theContractsHoldOnAJobSpreadOverThreeNodes(Configuration configuration, Class<?> suite) throws Exception {
+    Jobs.Result result = onThreeNodes(configuration, suite);
     assertEquals(0, result.status(), result.toString());
     assertTrue(result.out().contains("ALL PASSED"), result.toString());
     assertFalse(result.out().contains("FAIL "), result.toString());
