@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -21,6 +22,8 @@ public final class RelayLink implements AutoCloseable {
 
   /** How many messages one {@link #receive} call passes on at most, so that the other way is served too. */
   private static final int MAX_MESSAGES_PER_CALL = 64;
+  /** How long the relay's own message may take to be written. */
+  private static final long CONTROL_WRITE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final FramedSocket socket;
 
@@ -140,11 +143,19 @@ public final class RelayLink implements AutoCloseable {
     return socket.sending();
   }
 
-  /** The relay's own messages are short, and come before or instead of the workers' next ones: written at once. */
+  /**
+   * The relay's own messages are short, and come before or instead of the workers' next ones:
+   * written at once, within a bound (the master reads on every pass of its loop).
+   */
   private void sendControl(int kind, ByteBuffer message) {
     try {
       Transport.PendingSend sent = socket.send(kind, FramedSocket.CONTROL, message, message.capacity());
+      long deadline = System.nanoTime() + CONTROL_WRITE_NANOS;
       while (!sent.isComplete()) {
+        if (System.nanoTime() > deadline) {
+          throw new TransportException("the pool's master read nothing from its socket for "
+              + TimeUnit.NANOSECONDS.toSeconds(CONTROL_WRITE_NANOS) + " s");
+        }
         LockSupport.parkNanos(100_000);
         socket.flush();
       }
