@@ -156,6 +156,22 @@ AGENT
     node=${3:-}
     holder_of "$node" >/dev/null
     ip netns exec "$(prefix_of)-switch" ip link set "$(prefix_of)-b${node#node}" up
+    # Back only once it and every other node answer each other: a job started at once found its node's
+    # address resolution still failed from the cut, and its MPI daemon gave up connecting.
+    for other in $(ls "$dir" | sed -n 's/\.holder$//p'); do
+      [ "$other" = "$node" ] && continue
+      for pair in "$node ${other#node}" "$other ${node#node}"; do
+        set -- $pair
+        tries=0
+        # A refused connection (nothing listens on port 9) is an answer from the other node.
+        until nsenter -t "$(holder_of "$1")" -n -- timeout 1 bash -c "exec 3<>/dev/tcp/10.231.0.$2/9" 2>&1 \
+            | grep -q refused; do
+          tries=$((tries + 1))
+          [ $tries -lt 20 ] || fail "$1 cannot reach node$2 after $node was reconnected"
+          sleep 0.5
+        done
+      done
+    done
     ;;
   *)
     fail "unknown action $action"

@@ -64,7 +64,7 @@ class ClusterIT {
   /** A map on three nodes; a second into it, node3 (rank 2) fails. */
   private Jobs.Result failingNode3DuringAMap(Configuration configuration, Fault fault, long[] struckAt) {
     return onThreeNodes(configuration, Programs.LongMap.class, (out, marker) -> {
-      Jobs.awaitOutput(out, "map started");
+      Jobs.awaitOutput(out, marker, "map started");
       Thread.sleep(1_000);
       struckAt[0] = System.nanoTime();
       fault.strike("node3");
@@ -133,7 +133,7 @@ class ClusterIT {
         ? Map.of("HYDRA_LAUNCHER", "rsh", "HYDRA_LAUNCHER_EXEC", cluster.agent().toString())
         : Map.of("OMPI_MCA_plm_rsh_agent", cluster.agent().toString());
     return Jobs.javaThrough(cluster.on("node1"), configuration, agent, (out, marker) -> {
-      Jobs.awaitOutput(out, "map started");
+      Jobs.awaitOutput(out, marker, "map started");
       Thread.sleep(1_000);
       struckAt[0] = System.currentTimeMillis();
       fault.strike("node3");

@@ -186,7 +186,7 @@ final class Jobs {
     command.addAll(configuration.launcherOptions());
     command.addAll(List.of("-n", Integer.toString(ranks), "-cp", TEST_CLASSES, program.getName()));
     return run(command, marker, configuration.environment(), DEADLINE, (out, mark) -> {
-      awaitOutput(out, line);
+      awaitOutput(out, mark, line);
       // The ranks are the JVMs carrying the marker (mpirun's own command line carries it too).
       List<ProcessHandle> chosen = ProcessHandle.allProcesses()
           .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false))
@@ -204,12 +204,20 @@ final class Jobs {
     });
   }
 
-  /** Waits until a running job's standard output holds a line, failing after a minute. */
-  static void awaitOutput(Path out, String line) throws IOException, InterruptedException {
+  /**
+   * Waits until a running job's standard output holds a line, failing once the job (its processes
+   * carrying the marker) has ended without it, or after a minute.
+   */
+  static void awaitOutput(Path out, String marker, String line) throws IOException, InterruptedException {
     long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.readString(out, StandardCharsets.UTF_8).contains(line)) {
+    for (int pass = 1; !Files.readString(out, StandardCharsets.UTF_8).contains(line); pass++) {
       if (System.nanoTime() > giveUp) {
         fail("the job did not print '" + line + "' within 60 s");
+      }
+      if (pass % 20 == 0 && ProcessHandle.allProcesses()
+          .noneMatch(p -> p.info().commandLine().map(command -> command.contains(marker)).orElse(false))
+          && !Files.readString(out, StandardCharsets.UTF_8).contains(line)) {
+        fail("the job ended without printing '" + line + "'");
       }
       Thread.sleep(50);
     }
@@ -251,24 +259,28 @@ final class Jobs {
       builder.redirectOutput(out.toFile()).redirectError(err.toFile());
       long start = System.nanoTime();
       Process process = builder.start();
+      Throwable actionFailure = null;
       try {
         whileRunning.act(out, marker);
-      } catch (IOException e) {
-        throw e;
-      } catch (Exception e) {
-        throw new IllegalStateException("acting on the running job failed", e);
+      } catch (Exception | AssertionError e) {
+        actionFailure = e;
       }
-      boolean finished = process.waitFor(deadline.toSeconds(), TimeUnit.SECONDS);
+      boolean finished = actionFailure == null && process.waitFor(deadline.toSeconds(), TimeUnit.SECONDS);
       Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
       if (!finished) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
       }
       List<ProcessHandle> leftovers = waitForMarkedProcessesToEnd(marker);
       Result result = new Result(finished ? process.exitValue() : -1, Files.readString(out, StandardCharsets.UTF_8),
           Files.readString(err, StandardCharsets.UTF_8), elapsed);
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
+      if (actionFailure != null) {
+        // What the job said up to then is what explains a test's action failing on it; the job is ended.
+        throw new AssertionError(actionFailure.getMessage() + "\n" + result, actionFailure);
+      }
       if (!finished) {
         fail("the job did not end within " + deadline.toSeconds() + " s\n" + result);
       }

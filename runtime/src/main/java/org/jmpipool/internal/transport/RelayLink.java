@@ -76,7 +76,7 @@ public final class RelayLink implements AutoCloseable {
   }
 
   /**
-   * Reads what the master sent and hands it over.
+   * Reads what the master sent and hands it over; once the master said finish, call no more.
    *
    * @return how many messages were handed over
    * @throws TransportException when the master is gone
@@ -91,7 +91,10 @@ public final class RelayLink implements AutoCloseable {
         handed++;
         if (frame.channel == FramedSocket.CONTROL) {
           if (frame.peer == FramedSocket.FINISH) {
+            // The master's last word: it may close the socket as soon as the job ends, so reading on would
+            // take that for the master going away.
             receiver.finish();
+            return handed;
           }
         } else {
           receiver.forward(frame.peer, frame.channel, frame.body);
