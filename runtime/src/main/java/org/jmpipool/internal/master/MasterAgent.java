@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.IntPredicate;
 import org.jmpipool.BrokenPoolException;
 import org.jmpipool.internal.loop.Agent;
 import org.jmpipool.internal.loop.IdleStrategy;
@@ -60,8 +59,17 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
   private final ArrayDeque<TaskRecord> waiting = new ArrayDeque<>();
   private final WorkerLink[] workers;
   private final DispatchPolicy dispatch;
-  /** Whether a worker's outgoing batch takes more tasks this pass; made once, as the dispatch loop asks per task. */
-  private final IntPredicate batchHasRoom;
+  /**
+   * The links with frames to send or sends in progress: a pass flushes these only, so that its
+   * cost follows the traffic, not the number of workers.
+   */
+  private final ArrayDeque<WorkerLink> active = new ArrayDeque<>();
+  /** Whether a send was still in progress after the last flush. */
+  private boolean sendsInProgress;
+  /** The links with tasks pinned to them waiting. */
+  private final ArrayDeque<WorkerLink> withPinnedTasks = new ArrayDeque<>();
+  /** The links whose batch filled up, paused in the dispatch policy until it is sent. */
+  private final ArrayDeque<WorkerLink> fullBatches = new ArrayDeque<>();
   private final Inbox inbox;
   private long nextId = 1;
   private boolean stopSent;
@@ -73,12 +81,16 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
 
   /** The master's link to one worker. */
   private static final class WorkerLink {
+    final int index;
     final int rank;
     final Outbox outbox;
     /** Tasks for this worker only, sent before any other. */
     final ArrayDeque<TaskRecord> pinned = new ArrayDeque<>();
+    /** Whether the link is among the agent's active ones. */
+    boolean active;
 
-    WorkerLink(int rank, int channel) {
+    WorkerLink(int index, int rank, int channel) {
+      this.index = index;
       this.rank = rank;
       this.outbox = new Outbox(rank, channel);
     }
@@ -121,10 +133,9 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
     this.inbox = new Inbox(transport, channel, this);
     this.workers = new WorkerLink[layout.workers()];
     for (int i = 0; i < workers.length; i++) {
-      workers[i] = new WorkerLink(layout.rankOf(i), channel);
+      workers[i] = new WorkerLink(i, layout.rankOf(i), channel);
     }
     this.dispatch = new DispatchPolicy(layout.workers(), layout.threadsPerWorker());
-    this.batchHasRoom = worker -> workers[worker].outbox.pendingBytes() <= MAX_BATCH_BYTES;
   }
 
   @Override
@@ -166,10 +177,8 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
 
   @Override
   public IdleStrategy.Expecting expecting() {
-    for (WorkerLink worker : workers) {
-      if (worker.outbox.sending()) {
-        return IdleStrategy.Expecting.SEND_PROGRESS;
-      }
+    if (sendsInProgress) {
+      return IdleStrategy.Expecting.SEND_PROGRESS;
     }
     return front.held.isEmpty() ? IdleStrategy.Expecting.LOCAL_EVENT : IdleStrategy.Expecting.MESSAGE;
   }
@@ -194,7 +203,11 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
     TaskRecord record;
     while ((record = front.submissions.poll()) != null) {
       if (record.target >= 0) {
-        workers[record.target].pinned.add(record);
+        WorkerLink worker = workers[record.target];
+        if (worker.pinned.isEmpty()) {
+          withPinnedTasks.add(worker);
+        }
+        worker.pinned.add(record);
       } else {
         waiting.add(record);
       }
@@ -206,18 +219,26 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
   /** Sends the pinned tasks, then hands waiting ones out as the dispatch policy says. */
   private int dispatch() {
     int sent = 0;
-    for (int index = 0; index < workers.length; index++) {
+    WorkerLink pinnedTo;
+    while ((pinnedTo = withPinnedTasks.poll()) != null) {
       TaskRecord record;
-      while ((record = workers[index].pinned.poll()) != null) {
-        sent += send(record, index);
+      while ((record = pinnedTo.pinned.poll()) != null) {
+        sent += send(record, pinnedTo.index);
       }
     }
     while (!waiting.isEmpty()) {
-      int index = dispatch.pick(batchHasRoom);
+      int index = dispatch.pick();
       if (index < 0) {
         break;
       }
-      sent += send(waiting.poll(), index);
+      if (workers[index].outbox.pendingBytes() > MAX_BATCH_BYTES) {
+        dispatch.pause(index);
+        fullBatches.add(workers[index]);
+        continue;
+      }
+      for (int share = dispatch.share(index, waiting.size()); share > 0 && !waiting.isEmpty(); share--) {
+        sent += send(waiting.poll(), index);
+      }
     }
     return sent;
   }
@@ -232,41 +253,54 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
     record.workerIndex = index;
     front.held.put(record.id, record);
     dispatch.sent(index);
-    worker.outbox.append(Wire.TASK, record.kind.flags(), record.id, record.randomBase, record.payload);
+    outbox(worker).append(Wire.TASK, record.kind.flags(), record.id, record.randomBase, record.payload);
     record.payload = null;
     return 1;
   }
 
+  /** The outbox of a link, for appending to it: the link counts as active until all is sent. */
+  private Outbox outbox(WorkerLink worker) {
+    if (!worker.active) {
+      worker.active = true;
+      active.add(worker);
+    }
+    return worker.outbox;
+  }
+
   private int flush() {
     int work = 0;
-    for (WorkerLink worker : workers) {
+    boolean inProgress = false;
+    for (int remaining = active.size(); remaining > 0; remaining--) {
+      WorkerLink worker = active.poll();
       work += worker.outbox.reapCompleted();
       if (worker.outbox.flush(transport)) {
         work++;
       }
+      if (worker.outbox.sending()) {
+        inProgress = true;
+        active.add(worker);
+      } else {
+        worker.active = false;
+      }
+    }
+    sendsInProgress = inProgress;
+    WorkerLink emptied;
+    while ((emptied = fullBatches.poll()) != null) {
+      dispatch.resume(emptied.index);
     }
     return work;
   }
 
   private void stopWorkersWhenIdle() {
     if (!stopSent && front.shutdown && front.submissions.isEmpty() && waiting.isEmpty()
-        && front.held.isEmpty() && front.commands.isEmpty() && noPinnedTasks()) {
+        && front.held.isEmpty() && front.commands.isEmpty() && withPinnedTasks.isEmpty()) {
       sendStop();
     }
   }
 
-  private boolean noPinnedTasks() {
-    for (WorkerLink worker : workers) {
-      if (!worker.pinned.isEmpty()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   private void sendStop() {
     for (WorkerLink worker : workers) {
-      worker.outbox.append(Wire.STOP, (byte) 0, 0, 0);
+      outbox(worker).append(Wire.STOP, (byte) 0, 0, 0);
     }
     stopSent = true;
     flush();
@@ -275,20 +309,20 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
   /** Stores an object on every worker: sent to a few, which forward it along the broadcast tree. */
   void storeEverywhere(long id, Payload encoded) {
     for (int target : layout.broadcastTargets(0)) {
-      workers[target].outbox.append(Wire.STORE, (byte) 1, id, 0, encoded.share());
+      outbox(workers[target]).append(Wire.STORE, (byte) 1, id, 0, encoded.share());
     }
     encoded.release();
   }
 
   /** Stores an object on one worker. */
   void storeOn(int workerIndex, long id, Payload encoded) {
-    workers[workerIndex].outbox.append(Wire.STORE, (byte) 0, id, 0, encoded);
+    outbox(workers[workerIndex]).append(Wire.STORE, (byte) 0, id, 0, encoded);
   }
 
   /** Asks the workers of a new pool to serve it on its own channel. */
   void openPool(int poolChannel, PoolLayout poolLayout, Payload encodedLayout) {
     for (int rank : poolLayout.members()) {
-      workers[layout.indexOf(rank)].outbox.append(Wire.OPEN, (byte) 0, poolChannel, 0, encodedLayout);
+      outbox(workers[layout.indexOf(rank)]).append(Wire.OPEN, (byte) 0, poolChannel, 0, encodedLayout);
     }
   }
 
@@ -296,7 +330,7 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
   void free(long id) {
     if (front.broken == null && !stopSent) {
       for (WorkerLink worker : workers) {
-        worker.outbox.append(Wire.FREE, (byte) 0, id, 0);
+        outbox(worker).append(Wire.FREE, (byte) 0, id, 0);
       }
     }
   }
@@ -378,7 +412,7 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
     if (record.workerIndex < 0) {
       record.cancelled = true;
     } else if (front.held.containsKey(record.id)) {
-      workers[record.workerIndex].outbox.append(Wire.CANCEL, (byte) (interrupt ? 1 : 0), record.id, 0);
+      outbox(workers[record.workerIndex]).append(Wire.CANCEL, (byte) (interrupt ? 1 : 0), record.id, 0);
     }
   }
 
@@ -406,7 +440,7 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
     onMaster.complete(List.copyOf(request.notStarted));
     for (int index = 0; index < workers.length; index++) {
       if (dispatch.holding(index) > 0) {
-        workers[index].outbox.append(Wire.CANCEL_ALL, (byte) (interrupt ? 1 : 0), 0, request.number);
+        outbox(workers[index]).append(Wire.CANCEL_ALL, (byte) (interrupt ? 1 : 0), 0, request.number);
         request.awaited.add(workers[index].rank);
       }
     }
@@ -443,10 +477,11 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
   private List<TaskRecord> unsentTasks() {
     List<TaskRecord> unsent = new ArrayList<>(waiting);
     waiting.clear();
-    for (WorkerLink worker : workers) {
+    for (WorkerLink worker : withPinnedTasks) {
       unsent.addAll(worker.pinned);
       worker.pinned.clear();
     }
+    withPinnedTasks.clear();
     unsent.forEach(TaskRecord::dropPayload);
     return unsent;
   }
@@ -478,7 +513,7 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
       // The workers drop what they hold; what they answer was failed already, and is ignored.
       long number = ++cancellationsStarted;
       for (WorkerLink worker : workers) {
-        worker.outbox.append(Wire.CANCEL_ALL, (byte) 1, 0, number);
+        outbox(worker).append(Wire.CANCEL_ALL, (byte) 1, 0, number);
       }
       sendStop();
     }
