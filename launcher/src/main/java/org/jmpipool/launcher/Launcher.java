@@ -332,7 +332,7 @@ public final class Launcher implements Callable<Integer> {
       }
     }
     command.addAll(launcherOptions);
-    List<String> rankJvm = rankJvm(rankMpi);
+    List<String> rankJvm = rankJvm(rankMpi, resolved != Kind.srun && program.family() == MpiInstallation.Family.OPEN_MPI);
     command.addAll(rankJvm);
     long rankCommandBytes = JobCommand.bytes(rankJvm);
     if (rankCommandBytes > JobCommand.MAX_INLINE_BYTES) {
@@ -542,12 +542,32 @@ public final class Launcher implements Callable<Integer> {
     return launcherOptions.stream().noneMatch(option -> option.startsWith("--bind-to") || option.startsWith("-bind-to"));
   }
 
-  /** The command each rank runs, up to the bootstrap: the JVM with the runtime's options and the user's. */
-  private List<String> rankJvm(RankMpi rankMpi) {
+  /**
+   * The command each rank runs, up to the bootstrap: the JVM with the runtime's options, its
+   * class-data archive's, and the user's.
+   *
+   * @param openMpiLaunch whether Open MPI's mpirun starts the ranks
+   */
+  private List<String> rankJvm(RankMpi rankMpi, boolean openMpiLaunch) throws LaunchException {
     List<String> jvm = new ArrayList<>();
-    jvm.add(javaExecutable());
-    jvm.addAll(RankJvm.runtimeOptions(installation.rankJavaVersion(), jvmOptions));
-    jvm.addAll(rankMpi.jvmOptions());
+    if (openMpiLaunch) {
+      // Open MPI's mpirun puts the current directory first on the classpath of a program named java:
+      // its classes would then hide jmpipool's, and no class-data archive would fit.
+      jvm.add("env");
+    }
+    String java = javaExecutable();
+    jvm.add(java);
+    List<String> runtimeOptions = new ArrayList<>(RankJvm.runtimeOptions(installation.rankJavaVersion(), jvmOptions));
+    runtimeOptions.addAll(rankMpi.jvmOptions());
+    jvm.addAll(runtimeOptions);
+    String runtimeClasspath = runtimeClasspath(rankMpi.classpath());
+    ClassDataArchive archives = ClassDataArchive.of(installation.environment());
+    if (archives != null && !ClassDataArchive.userDecides(jvmOptions)) {
+      List<Path> jars = new ArrayList<>(jars(installation.home().resolve("lib")));
+      rankMpi.classpath().forEach(entry -> jars.add(Path.of(entry)));
+      jvm.addAll(archives.rankOptions(java, runtimeOptions, runtimeClasspath, jars, !dryRun,
+          verbose ? word -> spec.commandLine().getErr().println("jmpipool: " + word) : word -> { }));
+    }
     if (verbose) {
       jvm.add("-Djmpipool.log.level=DEBUG");
     }
@@ -559,16 +579,23 @@ public final class Launcher implements Callable<Integer> {
     }
     jvm.addAll(jvmOptions);
     jvm.add("-cp");
-    jvm.add(rankClasspath(rankMpi.classpath()));
+    jvm.add(rankClasspath(runtimeClasspath));
     jvm.add(BOOTSTRAP);
     return jvm;
   }
 
-  /** The ranks' classpath; a user's dir/* entry stays a wildcard, which the rank JVM expands itself. */
-  private String rankClasspath(List<String> mpiEntries) {
+  /** The runtime's part of the ranks' classpath, first on it: jmpipool's jars, then the transport's. */
+  private String runtimeClasspath(List<String> mpiEntries) {
     List<String> entries = new ArrayList<>();
     entries.add(installation.home().resolve("lib") + File.separator + "*");
     entries.addAll(mpiEntries);
+    return String.join(File.pathSeparator, entries);
+  }
+
+  /** The ranks' classpath; a user's dir/* entry stays a wildcard, which the rank JVM expands itself. */
+  private String rankClasspath(String runtimeClasspath) {
+    List<String> entries = new ArrayList<>();
+    entries.add(runtimeClasspath);
     for (String entry : userClasspathEntries()) {
       entries.add(entry.endsWith("*")
           ? absolute(entry.substring(0, entry.length() - 1)) + File.separator + "*"

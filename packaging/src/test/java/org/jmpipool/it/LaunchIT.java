@@ -119,6 +119,43 @@ class LaunchIT {
         result.toString());
   }
 
+  /**
+   * The first job makes the ranks' class-data archive, the next ones start from it (their class
+   * loading says so), and a damaged archive is ignored without a word.
+   */
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void ranksStartFromTheClassDataArchiveTheFirstJobMadeAndIgnoreADamagedOne(Configuration configuration)
+      throws IOException {
+    Path archives = Files.createDirectories(temp.resolve("cds"));
+    Path loading = Files.createDirectories(temp.resolve("loading"));
+    Map<String, String> environment = Map.of("JMPIPOOL_CDS_DIR", archives.toString());
+    List<String> job = List.of("-n", "2", "org.jmpipool.bench.TrivialJob");
+    Jobs.Result first = Jobs.launch(configuration, environment, job);
+    assertEquals(0, first.status(), first.toString());
+    List<Path> made;
+    try (var files = Files.list(archives)) {
+      made = files.filter(file -> file.getFileName().toString().matches("rank-\\w+\\.jsa")).toList();
+    }
+    assertEquals(1, made.size(), "one archive for the ranks: " + made);
+    List<String> logged = new java.util.ArrayList<>(List.of("-J-Xlog:class+load=info:file=" + loading + "/%p.log"));
+    logged.addAll(job);
+    Jobs.Result second = Jobs.launch(configuration, environment, logged);
+    assertEquals(0, second.status(), second.toString());
+    try (var logs = Files.list(loading)) {
+      List<Path> ranks = logs.toList();
+      assertEquals(2, ranks.size(), ranks.toString());
+      for (Path rank : ranks) {
+        assertTrue(Files.readString(rank).contains("org.jmpipool.internal.Bootstrap source: shared objects file (top)"),
+            "rank " + rank + " loaded the bootstrap from the archive");
+      }
+    }
+    Files.write(made.get(0), new byte[4096]);
+    Jobs.Result damaged = Jobs.launch(configuration, environment, job);
+    assertEquals(0, damaged.status(), damaged.toString());
+    assertEquals("", damaged.err().strip(), damaged.toString());
+  }
+
   @Test
   void anUnknownClassIsOneLineAndStatusTwo() {
     Jobs.Result result = Jobs.launch(Map.of(), List.of("-n", "2", "com.example.Missing"));
