@@ -61,17 +61,6 @@ final class DispatchPolicy {
     return heapSize > 0 ? heap[0] : -1;
   }
 
-  /**
-   * How many of the waiting tasks the {@linkplain #pick picked} worker takes at once: its equal
-   * share of them among the workers that may take some, as far as its credit goes, and at least
-   * one. With many tasks waiting, each worker's message carries several, and the master's cost
-   * per task (a message, and waking the worker) does not grow with the number of workers; with
-   * few, they still spread one per worker.
-   */
-  int share(int worker, int waitingTasks) {
-    return Math.max(1, Math.min(credit[worker] - holding[worker], waitingTasks / heapSize));
-  }
-
   /** A task went to a worker (picked, or pinned to it). */
   void sent(int worker) {
     holding[worker]++;

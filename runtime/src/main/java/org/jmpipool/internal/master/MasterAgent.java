@@ -236,9 +236,7 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
         fullBatches.add(workers[index]);
         continue;
       }
-      for (int share = dispatch.share(index, waiting.size()); share > 0 && !waiting.isEmpty(); share--) {
-        sent += send(waiting.poll(), index);
-      }
+      sent += send(waiting.poll(), index);
     }
     return sent;
   }
