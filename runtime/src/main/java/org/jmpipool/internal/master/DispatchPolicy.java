@@ -61,6 +61,14 @@ final class DispatchPolicy {
     return heapSize > 0 ? heap[0] : -1;
   }
 
+  /**
+   * How many of the waiting tasks the {@linkplain #pick picked} worker may take at once: its equal
+   * share of them among the workers that may take some, within its credit, and at least one.
+   */
+  int share(int worker, int waitingTasks) {
+    return Math.max(1, Math.min(credit[worker] - holding[worker], waitingTasks / Math.max(heapSize, 1)));
+  }
+
   /** A task went to a worker (picked, or pinned to it). */
   void sent(int worker) {
     holding[worker]++;

@@ -236,7 +236,13 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
         fullBatches.add(workers[index]);
         continue;
       }
-      sent += send(waiting.poll(), index);
+      // The chunks of maps carry no expectation of which worker runs which: a worker takes its equal
+      // share of those waiting in one message, so that the cost per chunk does not grow with the
+      // workers. Other tasks go one at a time to the least loaded (one long task per worker, say).
+      int take = waiting.peek().kind == TaskKind.CHUNK ? dispatch.share(index, waiting.size()) : 1;
+      do {
+        sent += send(waiting.poll(), index);
+      } while (--take > 0 && !waiting.isEmpty() && waiting.peek().kind == TaskKind.CHUNK);
     }
     return sent;
   }

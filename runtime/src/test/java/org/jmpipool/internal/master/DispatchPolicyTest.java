@@ -51,6 +51,20 @@ class DispatchPolicyTest {
     assertEquals(0, policy.pick());
   }
 
+  @Test
+  void aWorkerMayTakeItsEqualShareOfTheWaitingTasksWithinItsCredit() {
+    DispatchPolicy policy = new DispatchPolicy(4, 1);
+    assertEquals(1, policy.share(policy.pick(), 3), "fewer tasks than workers: one each");
+    assertEquals(2, policy.share(policy.pick(), 8), "two each");
+    assertEquals(DispatchPolicy.MIN_CREDIT, policy.share(policy.pick(), 1_000), "no more than the credit");
+    for (int worker = 0; worker < 4; worker++) {
+      policy.sent(worker);
+      policy.answered(worker, 10_000);
+    }
+    assertEquals(101, policy.share(policy.pick(), 1_000));
+    assertEquals(10, policy.share(policy.pick(), 40));
+  }
+
   /** The heap that makes picking cheap picks exactly what a scan of every worker would. */
   @Test
   void picksAsAScanOfEveryWorkerWouldThroughAnyMixOfEvents() {

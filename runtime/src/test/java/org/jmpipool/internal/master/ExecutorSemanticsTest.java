@@ -2,6 +2,7 @@ package org.jmpipool.internal.master;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,6 +68,29 @@ class ExecutorSemanticsTest {
         assertEquals(expected, pool.submit(() -> expected).get(5, TimeUnit.SECONDS));
       } catch (TimeoutException e) {
         throw new AssertionError("the result of task " + expected + " never reached its caller", e);
+      }
+    }
+  }
+
+  /**
+   * Submitted tasks, however many wait at once, go one at a time to the least loaded worker: a
+   * program that submits one long task per worker and then many more has its long tasks on
+   * different workers.
+   */
+  @Test
+  void tasksSubmittedTogetherSpreadOnePerWorkerFirst() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      List<CompletableFuture<Integer>> futures = new ArrayList<>();
+      for (int i = 0; i < 42; i++) {
+        long millis = i < 2 ? 200 : 0;
+        futures.add(pool.submit(() -> {
+          Thread.sleep(millis);
+          return org.jmpipool.Jmpipool.rank();
+        }));
+      }
+      assertNotEquals(futures.get(0).get(), futures.get(1).get(), "round " + round + ": both long tasks on one worker");
+      for (CompletableFuture<Integer> future : futures) {
+        future.get();
       }
     }
   }
