@@ -237,12 +237,14 @@ final class MasterAgent implements Agent, Wire.FrameHandler {
         continue;
       }
       // The chunks of maps carry no expectation of which worker runs which: a worker takes its equal
-      // share of those waiting in one message, so that the cost per chunk does not grow with the
-      // workers. Other tasks go one at a time to the least loaded (one long task per worker, say).
+      // share of those waiting at once, in one message while its batch has room, so that the cost
+      // per chunk does not grow with the workers. Other tasks go one at a time to the least loaded
+      // (one long task per worker, say).
       int take = waiting.peek().kind == TaskKind.CHUNK ? dispatch.share(index, waiting.size()) : 1;
       do {
         sent += send(waiting.poll(), index);
-      } while (--take > 0 && !waiting.isEmpty() && waiting.peek().kind == TaskKind.CHUNK);
+      } while (--take > 0 && !waiting.isEmpty() && waiting.peek().kind == TaskKind.CHUNK
+          && workers[index].outbox.pendingBytes() <= MAX_BATCH_BYTES);
     }
     return sent;
   }
