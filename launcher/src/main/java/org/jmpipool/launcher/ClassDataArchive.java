@@ -39,7 +39,8 @@ final class ClassDataArchive {
   static final String TRAINING_MAIN = "org.jmpipool.internal.ClassDataTraining";
   /** An archive that does not fit is ignored without a word: the job runs as without one. */
   private static final List<String> QUIET = List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
-  private static final long TRAINING_TIMEOUT_SECONDS = 60;
+  /** A training takes 1-2 s; one that takes far longer only delays the first job, which then starts without. */
+  private static final long TRAINING_TIMEOUT_SECONDS = 20;
   /** A training that failed is not tried again for this long (a read-only cache, a JVM without CDS). */
   private static final Duration RETRY_AFTER_FAILURE = Duration.ofDays(1);
   /** Archives (and marks of failed trainings) no job used for this long are deleted when a new one is made. */

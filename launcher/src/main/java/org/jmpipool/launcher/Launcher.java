@@ -310,7 +310,8 @@ public final class Launcher implements Callable<Integer> {
         "MPI " + rankMpi.family().title() + (program == null ? "" : " (" + program.executable() + ": " + program.version()
             + ")") + ", " + rankMpi.description(),
         "transport " + transportKind.name().toLowerCase(java.util.Locale.ROOT) + " (" + transportReason + ")");
-    List<Path> programClasspath = new ArrayList<>(jars(installation.home().resolve("lib")));
+    List<Path> runtimeJars = jars(installation.home().resolve("lib"));
+    List<Path> programClasspath = new ArrayList<>(runtimeJars);
     programClasspath.addAll(userClasspath());
     programClasspath.addAll(jars(installation.home().resolve("examples")));
     ProgramCheck.check(mainClass, programClasspath);
@@ -332,7 +333,8 @@ public final class Launcher implements Callable<Integer> {
       }
     }
     command.addAll(launcherOptions);
-    List<String> rankJvm = rankJvm(rankMpi, resolved != Kind.srun && program.family() == MpiInstallation.Family.OPEN_MPI);
+    List<String> rankJvm = rankJvm(rankMpi, runtimeJars,
+        resolved != Kind.srun && program.family() == MpiInstallation.Family.OPEN_MPI);
     command.addAll(rankJvm);
     long rankCommandBytes = JobCommand.bytes(rankJvm);
     if (rankCommandBytes > JobCommand.MAX_INLINE_BYTES) {
@@ -546,9 +548,10 @@ public final class Launcher implements Callable<Integer> {
    * The command each rank runs, up to the bootstrap: the JVM with the runtime's options, its
    * class-data archive's, and the user's.
    *
+   * @param runtimeJars jmpipool's jars, which the ranks' classpath names as {@code lib/*}
    * @param openMpiLaunch whether Open MPI's mpirun starts the ranks
    */
-  private List<String> rankJvm(RankMpi rankMpi, boolean openMpiLaunch) throws LaunchException {
+  private List<String> rankJvm(RankMpi rankMpi, List<Path> runtimeJars, boolean openMpiLaunch) {
     List<String> jvm = new ArrayList<>();
     if (openMpiLaunch) {
       // Open MPI's mpirun puts the current directory first on the classpath of a program named java:
@@ -563,7 +566,7 @@ public final class Launcher implements Callable<Integer> {
     String runtimeClasspath = runtimeClasspath(rankMpi.classpath());
     ClassDataArchive archives = ClassDataArchive.of(installation.environment());
     if (archives != null && !ClassDataArchive.userDecides(jvmOptions)) {
-      List<Path> jars = new ArrayList<>(jars(installation.home().resolve("lib")));
+      List<Path> jars = new ArrayList<>(runtimeJars);
       rankMpi.classpath().forEach(entry -> jars.add(Path.of(entry)));
       jvm.addAll(archives.rankOptions(java, runtimeOptions, runtimeClasspath, jars, !dryRun,
           verbose ? word -> spec.commandLine().getErr().println("jmpipool: " + word) : word -> { }));

@@ -75,7 +75,7 @@ final class PoolRelay implements Agent {
   public int doWork() {
     int work;
     try {
-      work = finishing ? 0 : master.receive(fromMaster);
+      work = master.receive(fromMaster);
       for (int i = 0; i < MAX_MESSAGES_PER_PASS && workers.receive(POOL_CHANNEL, fromWorker); i++) {
         work++;
       }

@@ -13,8 +13,8 @@ import java.util.Arrays;
  *
  * <p>The workers that may take a task now (credit left, not {@linkplain #pause paused}) sit in a
  * binary heap ordered by (tasks held, index), each knowing its place in it: picking is constant
- * time, and a task sent or answered costs a logarithm of the number of workers, so that the
- * master's cost per task stays flat however many workers it has.
+ * time, and a task sent or answered costs a logarithm of the number of workers, instead of a
+ * look at every worker per task.
  *
  * <p>Threads: the master's communication thread only.
  */

@@ -26,6 +26,8 @@ public final class RelayLink implements AutoCloseable {
   private static final long CONTROL_WRITE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final FramedSocket socket;
+  /** Whether the master said finish, its last word: nothing is read after it. */
+  private boolean finished;
 
   /** Takes what the master sends. */
   public interface Receiver {
@@ -76,12 +78,15 @@ public final class RelayLink implements AutoCloseable {
   }
 
   /**
-   * Reads what the master sent and hands it over; once the master said finish, call no more.
+   * Reads what the master sent and hands it over; nothing once the master said finish.
    *
    * @return how many messages were handed over
    * @throws TransportException when the master is gone
    */
   public int receive(Receiver receiver) {
+    if (finished) {
+      return 0;
+    }
     int handed = 0;
     try {
       FramedSocket.Frame frame;
@@ -91,8 +96,9 @@ public final class RelayLink implements AutoCloseable {
         handed++;
         if (frame.channel == FramedSocket.CONTROL) {
           if (frame.peer == FramedSocket.FINISH) {
-            // The master's last word: it may close the socket as soon as the job ends, so reading on would
-            // take that for the master going away.
+            // The master may close the socket as soon as the job ends: reading on would take that for
+            // the master going away.
+            finished = true;
             receiver.finish();
             return handed;
           }

@@ -225,6 +225,15 @@ class RelayedTransportTest {
     relayPass.get(10, TimeUnit.SECONDS);
     assertNull(master.lostPeer());
     assertFalse(Files.exists(directory));
+    assertEquals(0, relay.receive(new RelayLink.Receiver() {
+      @Override
+      public void forward(int worker, int channel, ByteBuffer message) {
+      }
+
+      @Override
+      public void finish() {
+      }
+    }), "after the master's finish, its closed socket is not read as its going away");
   }
 
   @Test
