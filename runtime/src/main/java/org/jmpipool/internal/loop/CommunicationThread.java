@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.wire.DirectBuffers;
@@ -14,10 +15,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread of a rank that calls MPI: it opens the transport, runs the agents of the pools
- * this rank takes part in (each on its own channel), and closes the transport once they are all
- * done. Other threads hand it work through queues and
- * {@link java.util.concurrent.locks.LockSupport#unpark(Thread) unpark} it.
+ * The one thread of a rank that runs its communication loop: it opens the transport, runs the
+ * agents of the pools this rank takes part in (each on its own channel), and closes the transport
+ * once they are all done. Other threads hand it work through queues and {@link #wake wake} it.
+ *
+ * <p>A thread that waits for the loop (a caller for its result, an idle task thread for its next
+ * task) may {@link #help} instead: run a pass of the loop itself, where the transport allows
+ * any thread to call it. A round trip then crosses no thread hand-off on either side: the caller
+ * sends its task and receives its result, the worker's task thread receives the task it runs
+ * and sends its result. One thread at a time runs a pass, whichever holds the loop's duty, so the
+ * agents still see one thread at a time; while others help, this thread parks.
  *
  * <p>The first agent given to the thread is its primary one: the job's pool, or the only pool of
  * a spawned or local pool's thread. Agents of further pools may join while it runs; the
@@ -27,6 +34,13 @@ public final class CommunicationThread extends Thread {
 
   private static final Logger LOG = LoggerFactory.getLogger(CommunicationThread.class);
   private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  /**
+   * How long this thread parks while other threads run the passes: it bounds the delay before it
+   * takes over when they stop helping.
+   */
+  private static final long HELPED_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+  /** Whether the calling thread is running a pass of some communication loop. */
+  private static final ThreadLocal<Boolean> IN_PASS = ThreadLocal.withInitial(() -> false);
 
   private final Supplier<Transport> opener;
   private final CompletableFuture<Transport> opened = new CompletableFuture<>();
@@ -35,6 +49,22 @@ public final class CommunicationThread extends Thread {
   private final ConcurrentLinkedQueue<Hosted> arriving = new ConcurrentLinkedQueue<>();
   /** Set under the thread's lock once no agent may join any more. */
   private boolean closing;
+  /** Held by whichever thread runs a pass: this one or a helper. */
+  private final ReentrantLock duty = new ReentrantLock();
+  /** The agents running; under {@link #duty}. */
+  private final List<Hosted> agents = new ArrayList<>();
+  /** Set once open; passes use it under {@link #duty}. */
+  private Transport transport;
+  /** What the agents waited for after the last pass; under {@link #duty}. */
+  private IdleStrategy.Expecting expecting = IdleStrategy.Expecting.LOCAL_EVENT;
+  /** Whether other threads may run passes: the loop runs, and its transport allows it. */
+  private volatile boolean helpWelcome;
+  /** When a helper last began a pass, by {@link System#nanoTime()}. */
+  private volatile long lastHelpNanos;
+  /** Whether a helper ran a pass since this thread's last one. */
+  private volatile boolean helped;
+  /** What failed in a helper's pass: this thread ends the loop with it. */
+  private volatile Throwable helperFailure;
 
   /** An agent and the future completed when it is done. */
   private record Hosted(Agent agent, CompletableFuture<Void> done) {
@@ -46,9 +76,12 @@ public final class CommunicationThread extends Thread {
     setDaemon(true);
   }
 
-  /** Returns whether the calling thread is a communication thread. */
+  /**
+   * Returns whether the calling thread is running a communication loop: a communication thread,
+   * or a thread {@linkplain #help helping} one. Such a thread must not wait for the loop.
+   */
   public static boolean isCurrent() {
-    return Thread.currentThread() instanceof CommunicationThread;
+    return Thread.currentThread() instanceof CommunicationThread || IN_PASS.get();
   }
 
   /** Completes with the transport once it is open, or exceptionally when it cannot be opened. */
@@ -59,6 +92,54 @@ public final class CommunicationThread extends Thread {
   /** Completes when every agent is done and the transport closed. */
   public CompletableFuture<Void> finished() {
     return finished;
+  }
+
+  /** Unparks this thread, to take work handed to its agents; any thread. */
+  public void wake() {
+    LockSupport.unpark(this);
+  }
+
+  /**
+   * Unparks this thread unless other threads are running its passes: one of them, or this thread
+   * within {@link #HELPED_PARK_NANOS}, takes the work. A waking thread is costly where cores are
+   * few, and it would only contend with the helper about to run the pass (a caller that submits,
+   * then waits for its result).
+   */
+  public void wakeUnlessHelped() {
+    if (!helpWelcome || System.nanoTime() - lastHelpNanos > HELPED_PARK_NANOS) {
+      LockSupport.unpark(this);
+    }
+  }
+
+  /**
+   * Runs one pass of the loop on the calling thread, unless another thread is running one, the
+   * loop has not started or has ended, or the transport must be called by this thread alone. A
+   * failure of the pass ends the loop as one on this thread would. Never nested: a thread inside a
+   * pass gets {@code false}.
+   *
+   * @return whether a pass ran and did work
+   */
+  public boolean help() {
+    if (!helpWelcome || duty.isHeldByCurrentThread() || !duty.tryLock()) {
+      return false;
+    }
+    try {
+      if (!helpWelcome) {
+        return false;
+      }
+      IN_PASS.set(true);
+      lastHelpNanos = System.nanoTime();
+      helped = true;
+      return pass() > 0;
+    } catch (Throwable failure) {
+      helpWelcome = false;
+      helperFailure = failure;
+      LockSupport.unpark(this);
+      return false;
+    } finally {
+      IN_PASS.set(false);
+      duty.unlock();
+    }
   }
 
   /**
@@ -85,7 +166,6 @@ public final class CommunicationThread extends Thread {
 
   @Override
   public void run() {
-    Transport transport;
     try {
       transport = opener.get();
     } catch (RuntimeException | LinkageError e) {
@@ -95,27 +175,16 @@ public final class CommunicationThread extends Thread {
     }
     opened.complete(transport);
     primaryGiven.join();
-    List<Hosted> agents = new ArrayList<>();
     Hosted primary = arriving.peek();
     try {
-      IdleStrategy idle = new IdleStrategy(MAX_PARK_NANOS, transport.wakesReceiver());
-      while (!allDone(agents, primary)) {
-        transport.exchangeHeartbeats();
-        int work = 0;
-        IdleStrategy.Expecting expecting = IdleStrategy.Expecting.LOCAL_EVENT;
-        for (Hosted hosted : agents) {
-          work += hosted.agent().doWork();
-          expecting = IdleStrategy.mostUrgent(expecting, hosted.agent().expecting());
-        }
-        if (idle.idle(work, expecting)) {
-          DirectBuffers.trimIdle();
-        }
-      }
+      runPasses(primary);
       transport.finish();
       finished.complete(null);
     } catch (Throwable failure) {
       LOG.error("jmpipool: the communication thread failed; ending the job", failure);
       finished.completeExceptionally(failure);
+      helpWelcome = false;
+      duty.lock();
       try {
         agents.addAll(arriving);
         for (Hosted hosted : agents) {
@@ -123,9 +192,61 @@ public final class CommunicationThread extends Thread {
           hosted.agent().onFatal(failure);
         }
       } finally {
+        duty.unlock();
         transport.abort(1);
       }
     }
+  }
+
+  /** Runs passes until every agent is done, parking while helpers run them. */
+  private void runPasses(Hosted primary) throws Throwable {
+    IdleStrategy idle = new IdleStrategy(MAX_PARK_NANOS, transport.wakesReceiver());
+    helpWelcome = transport.anyThreadMayCall();
+    while (true) {
+      if (!duty.tryLock()) {
+        LockSupport.parkNanos(HELPED_PARK_NANOS);
+        continue;
+      }
+      int work;
+      try {
+        if (helperFailure != null) {
+          throw helperFailure;
+        }
+        if (allDone(agents, primary)) {
+          helpWelcome = false;
+          return;
+        }
+        work = pass();
+      } catch (Throwable failure) {
+        helpWelcome = false;
+        throw failure;
+      } finally {
+        duty.unlock();
+      }
+      if (helped) {
+        helped = false;
+        if (work == 0) {
+          LockSupport.parkNanos(HELPED_PARK_NANOS);
+          continue;
+        }
+      }
+      if (idle.idle(work, expecting)) {
+        DirectBuffers.trimIdle();
+      }
+    }
+  }
+
+  /** One pass of every agent's work; under {@link #duty}. */
+  private int pass() {
+    transport.exchangeHeartbeats();
+    int work = 0;
+    IdleStrategy.Expecting expects = IdleStrategy.Expecting.LOCAL_EVENT;
+    for (Hosted hosted : agents) {
+      work += hosted.agent().doWork();
+      expects = IdleStrategy.mostUrgent(expects, hosted.agent().expecting());
+    }
+    expecting = expects;
+    return work;
   }
 
   /** Takes in arriving agents, lets go of finished ones, and tells whether all are done. */

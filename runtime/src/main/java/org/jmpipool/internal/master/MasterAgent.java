@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * aborted. An initializer that fails leaves the workers running: everything fails, and the
  * workers are told to drop their tasks and stop, as in an orderly end.
  *
- * <p>Threads: the communication thread only.
+ * <p>Threads: whichever thread runs a pass of the communication loop, one at a time (the
+ * communication thread, or a caller helping it).
  */
 final class MasterAgent implements Agent, Wire.FrameHandler {
 

@@ -7,9 +7,9 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.jmpipool.BrokenPoolException;
+import org.jmpipool.internal.loop.CommunicationThread;
 import org.jmpipool.internal.wire.HandedOver;
 import org.jmpipool.internal.wire.Payload;
 import org.jmpipool.internal.wire.PoolLayout;
@@ -30,7 +30,7 @@ public final class MasterProxy {
   private static final Logger LOG = LoggerFactory.getLogger(MasterProxy.class);
 
   private final PoolLayout layout;
-  private final Thread thread;
+  private final CommunicationThread thread;
   final ConcurrentLinkedQueue<TaskRecord> submissions = new ConcurrentLinkedQueue<>();
   final ConcurrentLinkedQueue<Consumer<MasterAgent>> commands = new ConcurrentLinkedQueue<>();
   /**
@@ -67,7 +67,7 @@ public final class MasterProxy {
    * @param layout the pool's workers
    * @param thread the communication thread, unparked when work arrives
    */
-  MasterProxy(PoolLayout layout, Thread thread) {
+  MasterProxy(PoolLayout layout, CommunicationThread thread) {
     this.layout = layout;
     this.thread = thread;
   }
@@ -89,7 +89,8 @@ public final class MasterProxy {
       // The agent may have ended before this task was queued: nobody else will fail it.
       failSubmissions(broken);
     }
-    LockSupport.unpark(thread);
+    // A caller that waits for its result runs the pass that sends it.
+    thread.wakeUnlessHelped();
   }
 
   /** Fails the tasks still queued for the agent. */
@@ -101,10 +102,15 @@ public final class MasterProxy {
     }
   }
 
+  /** Runs a pass of the communication loop on the calling thread if none is running. */
+  boolean help() {
+    return thread.help();
+  }
+
   /** Runs a command on the communication thread, in order with the others. */
   private void execute(Consumer<MasterAgent> command) {
     commands.add(command);
-    LockSupport.unpark(thread);
+    thread.wake();
   }
 
   /** Returns why the pool broke, or {@code null} while it works. */
@@ -118,7 +124,7 @@ public final class MasterProxy {
    */
   void markShutdown() {
     shutdown = true;
-    LockSupport.unpark(thread);
+    thread.wake();
   }
 
   boolean isShutdown() {

@@ -40,15 +40,28 @@ class PoolFuture<T> extends CompletableFuture<T> {
 
   /**
    * Polls for a while before the caller blocks: a result is often a round trip of microseconds
-   * away, and waking a parked thread on a busy machine costs more than that. Returns once the
-   * future is done or its outcome waits to be decoded ({@link #outcomeWaiting()}).
+   * away, and waking a parked thread on a busy machine costs more than that. Each poll runs a pass
+   * of the pool's communication loop where this thread may ({@link #helpCommunication()}), so that
+   * the caller receives its result itself, else yields. Returns once the future is done or its
+   * outcome waits to be decoded ({@link #outcomeWaiting()}).
    */
   protected final void awaitBriefly() {
     refuseOnCommunicationThread();
     long start = System.nanoTime();
     while (!isDone() && !outcomeWaiting() && System.nanoTime() - start < BRIEF_WAIT_NANOS) {
-      Thread.yield();
+      if (!helpCommunication()) {
+        Thread.yield();
+      }
     }
+  }
+
+  /**
+   * Runs a pass of the pool's communication loop on the calling thread, where it may.
+   *
+   * @return whether a pass ran and did work
+   */
+  protected boolean helpCommunication() {
+    return false;
   }
 
   /** Returns whether an outcome has arrived, still encoded, for the waiting caller to decode. */

@@ -138,6 +138,11 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
   }
 
   @Override
+  protected boolean helpCommunication() {
+    return executor.front().help();
+  }
+
+  @Override
   protected boolean outcomeWaiting() {
     return arrived.get() != null;
   }

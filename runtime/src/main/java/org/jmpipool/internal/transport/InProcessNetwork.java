@@ -94,6 +94,11 @@ public final class InProcessNetwork {
     }
 
     @Override
+    public boolean anyThreadMayCall() {
+      return true;
+    }
+
+    @Override
     public boolean receive(int channel, MessageHandler handler) {
       checkNotAborted();
       Message message = inbox(rank, channel).poll();

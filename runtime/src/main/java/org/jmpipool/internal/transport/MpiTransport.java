@@ -384,6 +384,11 @@ public final class MpiTransport implements Transport {
   }
 
   @Override
+  public boolean anyThreadMayCall() {
+    return true;
+  }
+
+  @Override
   public boolean receive(int channel, MessageHandler handler) {
     MpiBinding.Matched message = mpi.improbe(mpi.anySource(), FIRST_CHANNEL_TAG + channel, comm);
     if (message == null) {

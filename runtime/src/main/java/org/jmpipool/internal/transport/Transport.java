@@ -76,6 +76,14 @@ public interface Transport {
   }
 
   /**
+   * Returns whether threads other than the communication thread may make this transport's calls,
+   * one at a time. Not where an interrupted caller would break it (socket channels close).
+   */
+  default boolean anyThreadMayCall() {
+    return false;
+  }
+
+  /**
    * Tells whether a rank of the pool ended without taking part in the orderly end, as far as
    * this transport can see (by heartbeats, and the process ids of spawned workers on this host;
    * MPI itself reports nothing in time).

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jmpipool.RemoteOrigin;
@@ -24,15 +25,16 @@ import org.jmpipool.internal.wire.Wire;
  * encodes its result or its failure, and hands it back to the communication thread. Whatever a
  * task throws, errors included, becomes that task's failure.
  *
- * <p>Threads: its task threads run the loop; the communication thread queues, cancels and
- * interrupts.
+ * <p>Threads: its task threads run the loop; the thread running the communication loop's pass
+ * queues, cancels and interrupts.
  */
 final class TaskRunner {
 
   /**
-   * After a task, poll this long before blocking, yielding between polls: the next task is often
-   * on its way, and waking a blocked thread takes longer. Never spinning without yielding: the
-   * communication thread bringing the task may need this very core.
+   * After a task, poll this long before blocking: the next task is often on its way, and waking a
+   * blocked thread takes longer. Each poll runs a pass of the communication loop, which receives
+   * the next task on this very thread, or yields when another thread runs the pass: never spinning
+   * without yielding, since the thread bringing the task may need this very core.
    */
   private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(2000);
   private static final WorkerTask STOP = new WorkerTask(-1, TaskKind.RUN, 0, null);
@@ -40,13 +42,17 @@ final class TaskRunner {
   private final Codec codec;
   private final WorkerContext context;
   private final Consumer<WorkerTask> onFinished;
+  /** Runs a pass of the worker's communication loop on the calling thread, if it may. */
+  private final BooleanSupplier helpCommunication;
   private final LinkedBlockingQueue<WorkerTask> queue = new LinkedBlockingQueue<>();
   private final List<Thread> threads = new ArrayList<>();
 
-  TaskRunner(Codec codec, WorkerContext context, Consumer<WorkerTask> onFinished, String name, int threadCount) {
+  TaskRunner(Codec codec, WorkerContext context, Consumer<WorkerTask> onFinished, BooleanSupplier helpCommunication,
+      String name, int threadCount) {
     this.codec = codec;
     this.context = context;
     this.onFinished = onFinished;
+    this.helpCommunication = helpCommunication;
     for (int i = 0; i < threadCount; i++) {
       Thread thread = new Thread(this::runTasks, threadCount == 1 ? name : name + "-" + (i + 1));
       thread.setDaemon(true);
@@ -60,6 +66,10 @@ final class TaskRunner {
 
   void queue(WorkerTask task) {
     queue.add(task);
+  }
+
+  boolean hasQueued() {
+    return !queue.isEmpty();
   }
 
   void shutdown() {
@@ -102,7 +112,9 @@ final class TaskRunner {
       if (task != null) {
         return task;
       }
-      Thread.yield();
+      if (!helpCommunication.getAsBoolean()) {
+        Thread.yield();
+      }
       idle = System.nanoTime() - start;
     } while (idle < POLL_NANOS);
     while (true) {

@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongFunction;
 import org.jmpipool.internal.loop.Agent;
+import org.jmpipool.internal.loop.CommunicationThread;
 import org.jmpipool.internal.loop.IdleStrategy;
 import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.wire.Codec;
@@ -30,8 +30,10 @@ import org.jmpipool.internal.wire.Wire;
  * <p>When the pool has an initializer, the master sends it first; the other tasks wait until it
  * has run, and are given back unstarted if it failed.
  *
- * <p>Threads: its communication thread; {@link #reportSignal} and {@link #announceExit} come from
- * the JVM's signal and exit handlers; the task threads hand back finished tasks through a queue.
+ * <p>Threads: whichever thread runs a pass of its communication loop, one at a time (the
+ * communication thread, or a task thread helping it); {@link #reportSignal} and
+ * {@link #announceExit} come from the JVM's signal and exit handlers; the task threads hand back
+ * finished tasks through a queue.
  */
 public final class WorkerAgent implements Agent, Wire.FrameHandler {
 
@@ -71,7 +73,7 @@ public final class WorkerAgent implements Agent, Wire.FrameHandler {
   private final List<WorkerTask> waitingForInitializer = new ArrayList<>();
   private final ConcurrentLinkedQueue<WorkerTask> finished = new ConcurrentLinkedQueue<>();
   private final ConcurrentLinkedQueue<PeerFrame> peerFrames = new ConcurrentLinkedQueue<>();
-  private final Thread thread;
+  private final CommunicationThread thread;
   private final CountDownLatch exitAnnounced = new CountDownLatch(1);
   private Initializer initializer = Initializer.NONE;
   private volatile String exitReason;
@@ -94,7 +96,7 @@ public final class WorkerAgent implements Agent, Wire.FrameHandler {
    *     as bytes
    * @param poolOpener on the job's channel 0, serves further pools; {@code null} elsewhere
    */
-  public WorkerAgent(Transport transport, int channel, PoolLayout layout, Codec codec, Thread thread,
+  public WorkerAgent(Transport transport, int channel, PoolLayout layout, Codec codec, CommunicationThread thread,
       LongFunction<HandedOver> handedOverTasks, PoolOpener poolOpener) {
     this.transport = transport;
     this.channel = channel;
@@ -107,16 +109,22 @@ public final class WorkerAgent implements Agent, Wire.FrameHandler {
     this.context = new WorkerContext(transport.rank(), transport.size(), transport.host(), layout, codec,
         (index, kind, generation, payload) -> {
           peerFrames.add(new PeerFrame(index, kind, generation, payload));
-          LockSupport.unpark(thread);
+          thread.wake();
         });
     String name = "jmpipool-task-" + transport.rank() + (channel == 0 ? "" : "-pool" + channel);
-    this.runner = new TaskRunner(codec, context, this::taskFinished, name, layout.threadsPerWorker());
+    this.runner = new TaskRunner(codec, context, this::taskFinished, thread::help, name, layout.threadsPerWorker());
     runner.start();
   }
 
+  /**
+   * A task thread's task ended: the thread sends its result itself, in a pass of the loop, unless
+   * it has more tasks to run (the communication thread then batches their results).
+   */
   private void taskFinished(WorkerTask task) {
     finished.add(task);
-    LockSupport.unpark(thread);
+    if (runner.hasQueued() || !thread.help()) {
+      thread.wake();
+    }
   }
 
   @Override
@@ -250,7 +258,7 @@ public final class WorkerAgent implements Agent, Wire.FrameHandler {
    */
   public void announceExit(String reason, long timeoutMillis) throws InterruptedException {
     exitReason = reason;
-    LockSupport.unpark(thread);
+    thread.wake();
     exitAnnounced.await(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
@@ -263,7 +271,7 @@ public final class WorkerAgent implements Agent, Wire.FrameHandler {
    */
   public void reportSignal(String name, int number) {
     signalReport = new ReceivedSignal(name, number);
-    LockSupport.unpark(thread);
+    thread.wake();
   }
 
   @Override
