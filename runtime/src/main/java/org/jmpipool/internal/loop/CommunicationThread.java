@@ -59,8 +59,8 @@ public final class CommunicationThread extends Thread {
   private IdleStrategy.Expecting expecting = IdleStrategy.Expecting.LOCAL_EVENT;
   /** Whether other threads may run passes: the loop runs, and its transport allows it. */
   private volatile boolean helpWelcome;
-  /** When a helper last began a pass, by {@link System#nanoTime()}. */
-  private volatile long lastHelpNanos;
+  /** Whether this thread rests for {@link #HELPED_PARK_NANOS} because other threads run the passes. */
+  private volatile boolean restingWhileHelped;
   /** Whether a helper ran a pass since this thread's last one. */
   private volatile boolean helped;
   /** What failed in a helper's pass: this thread ends the loop with it. */
@@ -100,13 +100,13 @@ public final class CommunicationThread extends Thread {
   }
 
   /**
-   * Unparks this thread unless other threads are running its passes: one of them, or this thread
-   * within {@link #HELPED_PARK_NANOS}, takes the work. A waking thread is costly where cores are
-   * few, and it would only contend with the helper about to run the pass (a caller that submits,
-   * then waits for its result).
+   * Unparks this thread unless it rests while other threads run its passes: one of them, or this
+   * thread within {@link #HELPED_PARK_NANOS}, takes the work. Waking a thread is costly where cores
+   * are few, and it would only contend with the helper about to run the pass (a caller that
+   * submits, then waits for its result).
    */
   public void wakeUnlessHelped() {
-    if (!helpWelcome || System.nanoTime() - lastHelpNanos > HELPED_PARK_NANOS) {
+    if (!restingWhileHelped) {
       LockSupport.unpark(this);
     }
   }
@@ -128,7 +128,6 @@ public final class CommunicationThread extends Thread {
         return false;
       }
       IN_PASS.set(true);
-      lastHelpNanos = System.nanoTime();
       helped = true;
       return pass() > 0;
     } catch (Throwable failure) {
@@ -204,7 +203,7 @@ public final class CommunicationThread extends Thread {
     helpWelcome = transport.anyThreadMayCall();
     while (true) {
       if (!duty.tryLock()) {
-        LockSupport.parkNanos(HELPED_PARK_NANOS);
+        restWhileHelped();
         continue;
       }
       int work;
@@ -226,7 +225,7 @@ public final class CommunicationThread extends Thread {
       if (helped) {
         helped = false;
         if (work == 0) {
-          LockSupport.parkNanos(HELPED_PARK_NANOS);
+          restWhileHelped();
           continue;
         }
       }
@@ -234,6 +233,12 @@ public final class CommunicationThread extends Thread {
         DirectBuffers.trimIdle();
       }
     }
+  }
+
+  private void restWhileHelped() {
+    restingWhileHelped = true;
+    LockSupport.parkNanos(HELPED_PARK_NANOS);
+    restingWhileHelped = false;
   }
 
   /** One pass of every agent's work; under {@link #duty}. */
