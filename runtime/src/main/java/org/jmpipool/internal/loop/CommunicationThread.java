@@ -35,10 +35,10 @@ public final class CommunicationThread extends Thread {
   private static final Logger LOG = LoggerFactory.getLogger(CommunicationThread.class);
   private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   /**
-   * How long this thread parks while other threads run the passes: it bounds the delay before it
-   * takes over when they stop helping.
+   * How long this thread parks while other threads run the passes. A helper that stops wakes it;
+   * this bounds the delay should one stop without a word (its thread ended).
    */
-  private static final long HELPED_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+  private static final long HELPED_PARK_NANOS = MAX_PARK_NANOS;
   /** Whether the calling thread is running a pass of some communication loop. */
   private static final ThreadLocal<Boolean> IN_PASS = ThreadLocal.withInitial(() -> false);
 
@@ -94,7 +94,10 @@ public final class CommunicationThread extends Thread {
     return finished;
   }
 
-  /** Unparks this thread, to take work handed to its agents; any thread. */
+  /**
+   * Unparks this thread, to take work handed to its agents, or to take over the passes from a
+   * helper that stops; any thread.
+   */
   public void wake() {
     LockSupport.unpark(this);
   }
@@ -115,7 +118,7 @@ public final class CommunicationThread extends Thread {
    * Runs one pass of the loop on the calling thread, unless another thread is running one, the
    * loop has not started or has ended, or the transport must be called by this thread alone. A
    * failure of the pass ends the loop as one on this thread would. Never nested: a thread inside a
-   * pass gets {@code false}.
+   * pass gets {@code false}. A thread that stops calling it, to block, {@link #wake wakes} this one.
    *
    * @return whether a pass ran and did work
    */

@@ -102,9 +102,9 @@ public final class MasterProxy {
     }
   }
 
-  /** Runs a pass of the communication loop on the calling thread if none is running. */
-  boolean help() {
-    return thread.help();
+  /** Returns the communication thread, whose passes a waiting caller may run. */
+  CommunicationThread communication() {
+    return thread;
   }
 
   /** Runs a command on the communication thread, in order with the others. */

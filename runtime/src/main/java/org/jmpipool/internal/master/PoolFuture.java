@@ -41,27 +41,28 @@ class PoolFuture<T> extends CompletableFuture<T> {
   /**
    * Polls for a while before the caller blocks: a result is often a round trip of microseconds
    * away, and waking a parked thread on a busy machine costs more than that. Each poll runs a pass
-   * of the pool's communication loop where this thread may ({@link #helpCommunication()}), so that
-   * the caller receives its result itself, else yields. Returns once the future is done or its
+   * of the pool's communication loop where this thread may ({@link CommunicationThread#help}), so
+   * that the caller receives its result itself, else yields. Returns once the future is done or its
    * outcome waits to be decoded ({@link #outcomeWaiting()}).
    */
   protected final void awaitBriefly() {
     refuseOnCommunicationThread();
+    CommunicationThread loop = communication();
     long start = System.nanoTime();
     while (!isDone() && !outcomeWaiting() && System.nanoTime() - start < BRIEF_WAIT_NANOS) {
-      if (!helpCommunication()) {
+      if (loop == null || !loop.help()) {
         Thread.yield();
       }
     }
+    if (loop != null && !isDone() && !outcomeWaiting()) {
+      // This thread blocks now: the communication thread takes the passes over at once.
+      loop.wake();
+    }
   }
 
-  /**
-   * Runs a pass of the pool's communication loop on the calling thread, where it may.
-   *
-   * @return whether a pass ran and did work
-   */
-  protected boolean helpCommunication() {
-    return false;
+  /** Returns the communication thread of the pool whose outcome this future awaits, if any. */
+  protected CommunicationThread communication() {
+    return null;
   }
 
   /** Returns whether an outcome has arrived, still encoded, for the waiting caller to decode. */

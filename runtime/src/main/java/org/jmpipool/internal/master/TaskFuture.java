@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jmpipool.internal.loop.CommunicationThread;
 import org.jmpipool.internal.wire.Payload;
 import org.jmpipool.internal.wire.ThrowableCodec;
 
@@ -138,8 +139,8 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
   }
 
   @Override
-  protected boolean helpCommunication() {
-    return executor.front().help();
+  protected CommunicationThread communication() {
+    return executor.front().communication();
   }
 
   @Override

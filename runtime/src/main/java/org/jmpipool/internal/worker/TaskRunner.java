@@ -5,13 +5,13 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jmpipool.RemoteOrigin;
 import org.jmpipool.RemoteTaskException;
 import org.jmpipool.TaskContext;
 import org.jmpipool.TaskSerializationException;
+import org.jmpipool.internal.loop.CommunicationThread;
 import org.jmpipool.internal.wire.Codec;
 import org.jmpipool.internal.wire.HandedOver;
 import org.jmpipool.internal.wire.JdkAwareKryo;
@@ -42,17 +42,17 @@ final class TaskRunner {
   private final Codec codec;
   private final WorkerContext context;
   private final Consumer<WorkerTask> onFinished;
-  /** Runs a pass of the worker's communication loop on the calling thread, if it may. */
-  private final BooleanSupplier helpCommunication;
+  /** The worker's communication thread, whose passes an idle task thread runs. */
+  private final CommunicationThread communication;
   private final LinkedBlockingQueue<WorkerTask> queue = new LinkedBlockingQueue<>();
   private final List<Thread> threads = new ArrayList<>();
 
-  TaskRunner(Codec codec, WorkerContext context, Consumer<WorkerTask> onFinished, BooleanSupplier helpCommunication,
+  TaskRunner(Codec codec, WorkerContext context, Consumer<WorkerTask> onFinished, CommunicationThread communication,
       String name, int threadCount) {
     this.codec = codec;
     this.context = context;
     this.onFinished = onFinished;
-    this.helpCommunication = helpCommunication;
+    this.communication = communication;
     for (int i = 0; i < threadCount; i++) {
       Thread thread = new Thread(this::runTasks, threadCount == 1 ? name : name + "-" + (i + 1));
       thread.setDaemon(true);
@@ -112,11 +112,13 @@ final class TaskRunner {
       if (task != null) {
         return task;
       }
-      if (!helpCommunication.getAsBoolean()) {
+      if (!communication.help()) {
         Thread.yield();
       }
       idle = System.nanoTime() - start;
     } while (idle < POLL_NANOS);
+    // This thread blocks now: the communication thread takes the passes over at once.
+    communication.wake();
     while (true) {
       try {
         return queue.take();

@@ -112,7 +112,7 @@ public final class WorkerAgent implements Agent, Wire.FrameHandler {
           thread.wake();
         });
     String name = "jmpipool-task-" + transport.rank() + (channel == 0 ? "" : "-pool" + channel);
-    this.runner = new TaskRunner(codec, context, this::taskFinished, thread::help, name, layout.threadsPerWorker());
+    this.runner = new TaskRunner(codec, context, this::taskFinished, thread, name, layout.threadsPerWorker());
     runner.start();
   }
 
