@@ -73,6 +73,80 @@ class ExecutorSemanticsTest {
   }
 
   /**
+   * Callers on many threads run the passes of the master's loop while they wait, and one caller's
+   * pass receives the others' results: each still gets its own, none is lost, whether it waits at
+   * once or submits a few and collects them later (a submission while the communication thread
+   * rests must go out all the same).
+   */
+  @Test
+  void callersOnManyThreadsEachGetTheirOwnResultsWhileTheyRunTheLoopsPasses() throws Exception {
+    List<Thread> callers = new ArrayList<>();
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int t = 0; t < 6; t++) {
+      int caller = t;
+      Thread thread = new Thread(() -> {
+        try {
+          for (int i = 0; i < 3_000; i++) {
+            long expected = caller * 1_000_000L + i;
+            if (i % 10 == 0) {
+              List<CompletableFuture<Long>> later = new ArrayList<>();
+              for (int k = 0; k < 5; k++) {
+                long value = expected + k * 100_000L;
+                later.add(pool.submit(() -> value));
+              }
+              for (int k = 0; k < 5; k++) {
+                assertEquals(expected + k * 100_000L, later.get(k).get(5, TimeUnit.SECONDS));
+              }
+            } else {
+              assertEquals(expected, pool.submit(() -> expected).get(5, TimeUnit.SECONDS));
+            }
+          }
+        } catch (Throwable failure) {
+          failures.add(failure);
+        }
+      }, "caller-" + t);
+      thread.start();
+      callers.add(thread);
+    }
+    for (Thread thread : callers) {
+      thread.join();
+    }
+    assertEquals(List.of(), failures);
+  }
+
+  /**
+   * An idle task thread runs its worker's loop and so receives the cancellation of a task another
+   * task thread of the same worker runs: that task is still interrupted, and its thread freed.
+   */
+  @Test
+  void aTaskThreadRunningTheWorkersLoopInterruptsItsNeighboursCancelledTask() throws Exception {
+    MpiPoolExecutor twoThreads = Pools.local(1, true, new PoolOptions(2, null, 0));
+    try {
+      CompletableFuture<Integer> running = twoThreads.submit(() -> sleepThenReturn(60_000));
+      for (int i = 0; i < 100; i++) {
+        assertEquals(0, twoThreads.submit(() -> 0).get(5, TimeUnit.SECONDS), "the other task thread serves");
+      }
+      assertTrue(running.cancel(true));
+      long start = System.nanoTime();
+      List<CompletableFuture<Long>> both = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        both.add(twoThreads.submit(() -> {
+          Thread.sleep(300);
+          return System.nanoTime();
+        }));
+      }
+      long firstEnd = both.get(0).get(10, TimeUnit.SECONDS);
+      long secondEnd = both.get(1).get(10, TimeUnit.SECONDS);
+      assertTrue(Math.abs(firstEnd - secondEnd) < TimeUnit.MILLISECONDS.toNanos(250),
+          "both task threads run again: the cancelled task was interrupted");
+      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+    } finally {
+      twoThreads.shutdownNow();
+      assertTrue(twoThreads.awaitTermination(10, TimeUnit.SECONDS));
+    }
+  }
+
+  /**
    * Submitted tasks, however many wait at once, go one at a time to the least loaded worker: a
    * program that submits one long task per worker and then many more has its long tasks on
    * different workers.
