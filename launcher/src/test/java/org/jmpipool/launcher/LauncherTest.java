@@ -226,6 +226,23 @@ class LauncherTest {
     assertFalse(command.contains("-n"), command.toString());
   }
 
+  /** Open MPI's shared-memory layer for a job on this host only, and only unless the user chose. */
+  @Test
+  void aJobOnThisHostAloneGetsOpenMpisSharedMemoryLayer(@TempDir Path directory) throws Exception {
+    List<String> oneHost = List.of("--mca", "pml", "ob1", "-x", MpiInstallation.SINGLE_HOST_PML_VARIABLE + "=ob1");
+    assertTrue(Collections.indexOfSubList(command("-n", "3", WithMain.class.getName()), oneHost) > 0);
+    Path hosts = Files.writeString(directory.resolve("hosts"), "node2 slots=2\n");
+    assertFalse(command("-n", "3", "--hostfile", hosts.toString(), WithMain.class.getName()).contains("pml"));
+    assertFalse(command("-n", "3", "--mpirun-opt=--host=node2:2", WithMain.class.getName()).contains("pml"));
+    assertFalse(command("-n", "3", "--mpirun-opt=--mca", "--mpirun-opt=pml", "--mpirun-opt=ucx", WithMain.class.getName())
+        .contains("ob1"));
+    environment.put("OMPI_MCA_pml", "ucx");
+    assertFalse(command("-n", "3", WithMain.class.getName()).contains("pml"));
+    environment.remove("OMPI_MCA_pml");
+    environment.put("SLURM_JOB_ID", "12");
+    assertFalse(command("--launcher", "mpirun", WithMain.class.getName()).contains("pml"));
+  }
+
   @Test
   void dryRunSaysWhichLauncherAutoPickedAndWhy() throws Exception {
     Outcome outside = run("--dry-run", "-n", "2", WithMain.class.getName());

@@ -28,6 +28,12 @@ public final class MpiInstallation {
 
   /** The environment variable naming the MPI library explicitly. */
   public static final String LIBRARY_VARIABLE = "JMPIPOOL_LIBMPI";
+  /**
+   * Set on the ranks of a job the launcher kept on its own host, for which it chose Open MPI's
+   * shared-memory transport layer ({@code OMPI_MCA_pml=ob1}): a pool the job starts on other
+   * hosts must not inherit that choice.
+   */
+  public static final String SINGLE_HOST_PML_VARIABLE = "JMPIPOOL_SINGLE_HOST_PML";
   /** The system property naming the MPI library; the launcher sets it on every rank. */
   public static final String LIBRARY_PROPERTY = "jmpipool.libmpi";
 

@@ -141,7 +141,7 @@ public final class RelayedTransport implements Transport {
       launch.addAll(command);
       launch.add(socketPath.toString());
       ProcessBuilder builder = new ProcessBuilder(launch).redirectOutput(ProcessBuilder.Redirect.INHERIT);
-      builder.environment().keySet().removeIf(RelayedTransport::isRankVariable);
+      withoutRankVariables(builder.environment());
       job = builder.start();
       ArrayDeque<String> errorLines = new ArrayDeque<>();
       CompletableFuture<Void> errorsCopied = copyErrors(job, errorLines);
@@ -183,6 +183,18 @@ public final class RelayedTransport implements Transport {
       }
     }
     return slots;
+  }
+
+  /**
+   * Removes from the environment of a pool's launch program what only this process's own job
+   * meant: the variables that make a process a rank ({@link #isRankVariable}), and the transport
+   * layer the launcher chose for a job on one host.
+   */
+  static void withoutRankVariables(Map<String, String> environment) {
+    environment.keySet().removeIf(RelayedTransport::isRankVariable);
+    if (environment.remove(MpiInstallation.SINGLE_HOST_PML_VARIABLE) != null) {
+      environment.remove("OMPI_MCA_pml");
+    }
   }
 
   /**

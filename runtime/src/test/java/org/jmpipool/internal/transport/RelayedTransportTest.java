@@ -292,4 +292,15 @@ class RelayedTransportTest {
       assertFalse(RelayedTransport.isRankVariable(name), name);
     }
   }
+
+  @Test
+  void aTransportLayerTheLauncherChoseForOneHostStaysOutOfAPoolOnOtherHosts() {
+    Map<String, String> launched = new java.util.HashMap<>(Map.of("OMPI_MCA_pml", "ob1",
+        MpiInstallation.SINGLE_HOST_PML_VARIABLE, "ob1", "OMPI_COMM_WORLD_RANK", "0", "PATH", "/usr/bin"));
+    RelayedTransport.withoutRankVariables(launched);
+    assertEquals(Map.of("PATH", "/usr/bin"), launched);
+    Map<String, String> usersChoice = new java.util.HashMap<>(Map.of("OMPI_MCA_pml", "ucx", "PATH", "/usr/bin"));
+    RelayedTransport.withoutRankVariables(usersChoice);
+    assertEquals(Map.of("OMPI_MCA_pml", "ucx", "PATH", "/usr/bin"), usersChoice);
+  }
 }
