@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * any thread to call it. A round trip then crosses no thread hand-off on either side: the caller
  * sends its task and receives its result, the worker's task thread receives the task it runs
  * and sends its result. One thread at a time runs a pass, whichever holds the loop's duty, so the
- * agents still see one thread at a time; while others help, this thread parks.
+ * agents still see one thread at a time; while others help, this thread parks. Where the agents
+ * and the parts they use say "the communication thread", they mean whichever thread runs the pass.
  *
  * <p>The first agent given to the thread is its primary one: the job's pool, or the only pool of
  * a spawned or local pool's thread. Agents of further pools may join while it runs; the

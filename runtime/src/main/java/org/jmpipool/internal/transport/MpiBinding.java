@@ -13,7 +13,8 @@ import java.util.Map;
  *
  * <p>Handles are opaque objects of the binding. A failing call throws a {@link TransportException}
  * with MPI's own message. Which thread may call what is MPI's rule: jmpipool initializes MPI at
- * {@code MPI_THREAD_MULTIPLE}, and one communication thread per pool makes the calls.
+ * {@code MPI_THREAD_MULTIPLE}; the calls come from whichever thread runs a pass of a
+ * communication loop, one at a time per loop, and an abort from any thread.
  */
 public interface MpiBinding {
 

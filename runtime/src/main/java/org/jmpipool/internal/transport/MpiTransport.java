@@ -29,8 +29,9 @@ import java.util.stream.IntStream;
  * their timeout breaks the master's pool ({@link #lostPeer()}); a worker whose master is silent
  * ends its process.
  *
- * <p>Threads: its communication thread makes every call but {@link #abort}, {@link #lostPeer} and
- * {@link #heardFrom}, which any thread may make.
+ * <p>Threads: whichever thread runs a pass of its communication loop, one at a time (the
+ * communication thread or a helper, {@link #anyThreadMayCall}), makes every call but
+ * {@link #abort}, {@link #lostPeer} and {@link #heardFrom}, which any thread may make.
  */
 public final class MpiTransport implements Transport {
 

@@ -125,8 +125,9 @@ class CommunicationThreadTest {
     return thread;
   }
 
-  /** Lets helper threads call {@code help()} until the agent has run enough passes on each. */
-  private static List<Thread> helpers(CommunicationThread thread, CountingAgent agent, int count) {
+  /** Lets helper threads call {@code help()} until the agent has run enough passes, and waits for them. */
+  private static List<Thread> helpers(CommunicationThread thread, CountingAgent agent, int count)
+      throws InterruptedException {
     List<Thread> helpers = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       Thread helper = new Thread(() -> {
@@ -139,18 +140,19 @@ class CommunicationThreadTest {
       helper.start();
       helpers.add(helper);
     }
+    for (Thread helper : helpers) {
+      helper.join();
+    }
     return helpers;
   }
 
   @Test
-  void helpersRunPassesOneAtATimeWithTheCommunicationThread() throws Exception {
+  void everyHelperRunsPassesOneAtATimeWithTheCommunicationThread() throws Exception {
     QuietTransport transport = new QuietTransport(true);
     CountingAgent agent = new CountingAgent();
     CommunicationThread thread = started(transport, agent);
     List<Thread> helpers = helpers(thread, agent, 3);
-    for (Thread helper : helpers) {
-      helper.join();
-    }
+    assertTrue(agent.ranPasses.containsAll(helpers), "passes ran on " + agent.ranPasses);
     // The communication thread runs its passes again once nobody helps.
     int before = agent.passes.get();
     agent.ranPasses.clear();
@@ -164,20 +166,6 @@ class CommunicationThreadTest {
     assertEquals(0, agent.overlaps.get(), "passes overlapped");
     assertTrue(transport.finished.get());
     assertFalse(thread.help(), "no pass after the loop ended");
-  }
-
-  @Test
-  void everyHelperRunsPasses() throws Exception {
-    QuietTransport transport = new QuietTransport(true);
-    CountingAgent agent = new CountingAgent();
-    CommunicationThread thread = started(transport, agent);
-    List<Thread> helpers = helpers(thread, agent, 3);
-    for (Thread helper : helpers) {
-      helper.join();
-    }
-    agent.done = true;
-    thread.finished().get(10, TimeUnit.SECONDS);
-    assertTrue(agent.ranPasses.containsAll(helpers), "passes ran on " + agent.ranPasses);
   }
 
   @Test
