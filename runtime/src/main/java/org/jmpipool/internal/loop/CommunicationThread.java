@@ -36,10 +36,11 @@ public final class CommunicationThread extends Thread {
   private static final Logger LOG = LoggerFactory.getLogger(CommunicationThread.class);
   private static final long MAX_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   /**
-   * How long this thread parks while other threads run the passes. A helper that stops wakes it;
-   * this bounds the delay should one stop without a word (its thread ended).
+   * How long this thread parks while other threads run the passes. A helper that stops says so
+   * ({@link #endHelp}); this bounds the delay should one stop without a word (its thread ended).
    */
   private static final long HELPED_PARK_NANOS = MAX_PARK_NANOS;
+
   /** Whether the calling thread is running a pass of some communication loop. */
   private static final ThreadLocal<Boolean> IN_PASS = ThreadLocal.withInitial(() -> false);
 
@@ -95,11 +96,18 @@ public final class CommunicationThread extends Thread {
     return finished;
   }
 
-  /**
-   * Unparks this thread, to take work handed to its agents, or to take over the passes from a
-   * helper that stops; any thread.
-   */
+  /** Unparks this thread, to take work handed to its agents; any thread. */
   public void wake() {
+    LockSupport.unpark(this);
+  }
+
+  /**
+   * Tells this thread that the calling thread stops {@linkplain #help helping} (it is about to
+   * block): this thread takes the passes over at once, idling as after work of its own, unless
+   * another helper goes on.
+   */
+  public void endHelp() {
+    helped = false;
     LockSupport.unpark(this);
   }
 
@@ -119,7 +127,7 @@ public final class CommunicationThread extends Thread {
    * Runs one pass of the loop on the calling thread, unless another thread is running one, the
    * loop has not started or has ended, or the transport must be called by this thread alone. A
    * failure of the pass ends the loop as one on this thread would. Never nested: a thread inside a
-   * pass gets {@code false}. A thread that stops calling it, to block, {@link #wake wakes} this one.
+   * pass gets {@code false}. A thread that stops calling it, to block, calls {@link #endHelp}.
    *
    * @return whether a pass ran and did work
    */
@@ -205,9 +213,11 @@ public final class CommunicationThread extends Thread {
   private void runPasses(Hosted primary) throws Throwable {
     IdleStrategy idle = new IdleStrategy(MAX_PARK_NANOS, transport.wakesReceiver());
     helpWelcome = transport.anyThreadMayCall();
+    boolean rested = false;
     while (true) {
       if (!duty.tryLock()) {
         restWhileHelped();
+        rested = true;
         continue;
       }
       int work;
@@ -230,8 +240,13 @@ public final class CommunicationThread extends Thread {
         helped = false;
         if (work == 0) {
           restWhileHelped();
+          rested = true;
           continue;
         }
+      }
+      if (rested) {
+        rested = false;
+        idle.workDoneElsewhere();
       }
       if (idle.idle(work, expecting)) {
         DirectBuffers.trimIdle();

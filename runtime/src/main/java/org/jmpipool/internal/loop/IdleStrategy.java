@@ -104,6 +104,15 @@ public final class IdleStrategy {
   }
 
   /**
+   * Notes that other threads did the loop's work meanwhile (they ran its passes): once they stop,
+   * the thread idles as after work of its own, attentive at first.
+   */
+  void workDoneElsewhere() {
+    idleSince = -1;
+    parkNanos = MIN_PARK_NANOS;
+  }
+
+  /**
    * Decides the next step; a park lasts {@link #parkingNanos}.
    *
    * @param now the current {@link System#nanoTime()}

@@ -19,6 +19,13 @@ import org.jmpipool.internal.loop.CommunicationThread;
 class PoolFuture<T> extends CompletableFuture<T> {
 
   private static final long BRIEF_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+  /**
+   * How long a caller that runs the communication loop's passes polls before it blocks: as long as
+   * the communication thread itself would have polled for a result (it idles by the same bound),
+   * so that the caller receives a result of a task of up to about that long itself, without a
+   * wake-up.
+   */
+  private static final long HELPING_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
   @Override
   public T get() throws InterruptedException, ExecutionException {
@@ -49,14 +56,15 @@ class PoolFuture<T> extends CompletableFuture<T> {
     refuseOnCommunicationThread();
     CommunicationThread loop = communication();
     long start = System.nanoTime();
-    while (!isDone() && !outcomeWaiting() && System.nanoTime() - start < BRIEF_WAIT_NANOS) {
+    long polling = loop == null ? BRIEF_WAIT_NANOS : HELPING_WAIT_NANOS;
+    while (!isDone() && !outcomeWaiting() && System.nanoTime() - start < polling) {
       if (loop == null || !loop.help()) {
         Thread.yield();
       }
     }
     if (loop != null && !isDone() && !outcomeWaiting()) {
       // This thread blocks now: the communication thread takes the passes over at once.
-      loop.wake();
+      loop.endHelp();
     }
   }
 

@@ -118,7 +118,7 @@ final class TaskRunner {
       idle = System.nanoTime() - start;
     } while (idle < POLL_NANOS);
     // This thread blocks now: the communication thread takes the passes over at once.
-    communication.wake();
+    communication.endHelp();
     while (true) {
       try {
         return queue.take();
