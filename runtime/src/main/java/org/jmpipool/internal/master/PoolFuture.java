@@ -29,19 +29,19 @@ class PoolFuture<T> extends CompletableFuture<T> {
 
   @Override
   public T get() throws InterruptedException, ExecutionException {
-    awaitBriefly();
+    awaitBriefly(Long.MAX_VALUE);
     return super.get();
   }
 
   @Override
   public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-    awaitBriefly();
+    awaitBriefly(unit.toNanos(timeout));
     return super.get(timeout, unit);
   }
 
   @Override
   public T join() {
-    awaitBriefly();
+    awaitBriefly(Long.MAX_VALUE);
     return super.join();
   }
 
@@ -50,19 +50,23 @@ class PoolFuture<T> extends CompletableFuture<T> {
    * away, and waking a parked thread on a busy machine costs more than that. Each poll runs a pass
    * of the pool's communication loop where this thread may ({@link CommunicationThread#help}), so
    * that the caller receives its result itself, else yields. Returns once the future is done or its
-   * outcome waits to be decoded ({@link #outcomeWaiting()}).
+   * outcome waits to be decoded ({@link #outcomeWaiting()}), or the caller's own time ran out.
+   *
+   * @param timeoutNanos how long the caller is willing to wait in all
    */
-  protected final void awaitBriefly() {
+  protected final void awaitBriefly(long timeoutNanos) {
     refuseOnCommunicationThread();
     CommunicationThread loop = communication();
     long start = System.nanoTime();
-    long polling = loop == null ? BRIEF_WAIT_NANOS : HELPING_WAIT_NANOS;
+    long polling = Math.min(timeoutNanos, loop == null ? BRIEF_WAIT_NANOS : HELPING_WAIT_NANOS);
+    boolean polled = false;
     while (!isDone() && !outcomeWaiting() && System.nanoTime() - start < polling) {
+      polled = true;
       if (loop == null || !loop.help()) {
         Thread.yield();
       }
     }
-    if (loop != null && !isDone() && !outcomeWaiting()) {
+    if (polled && loop != null && !isDone() && !outcomeWaiting()) {
       // This thread blocks now: the communication thread takes the passes over at once.
       loop.endHelp();
     }

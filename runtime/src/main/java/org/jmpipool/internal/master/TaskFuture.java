@@ -206,7 +206,7 @@ final class TaskFuture<T> extends PoolFuture<T> implements TaskRecord.Completion
     waiters.incrementAndGet();
     boolean decoded = false;
     try {
-      awaitBriefly();
+      awaitBriefly(timeoutNanos);
       while (!isDone()) {
         if (decodeIfArrived()) {
           decoded = true;
