@@ -41,6 +41,8 @@ public final class CommunicationThread extends Thread {
    */
   private static final long HELPED_PARK_NANOS = MAX_PARK_NANOS;
 
+  /** How long a failed loop waits for a helper's pass to end before it ends the job anyway. */
+  private static final long FATAL_DUTY_WAIT_SECONDS = 5;
   /** Whether the calling thread is running a pass of some communication loop. */
   private static final ThreadLocal<Boolean> IN_PASS = ThreadLocal.withInitial(() -> false);
 
@@ -195,7 +197,9 @@ public final class CommunicationThread extends Thread {
       LOG.error("jmpipool: the communication thread failed; ending the job", failure);
       finished.completeExceptionally(failure);
       helpWelcome = false;
-      duty.lock();
+      // A helper's pass in progress ends within moments, unless a stage it completed blocks: the
+      // job is ended regardless after a bound.
+      boolean held = awaitDuty();
       try {
         agents.addAll(arriving);
         for (Hosted hosted : agents) {
@@ -203,9 +207,20 @@ public final class CommunicationThread extends Thread {
           hosted.agent().onFatal(failure);
         }
       } finally {
-        duty.unlock();
+        if (held) {
+          duty.unlock();
+        }
         transport.abort(1);
       }
+    }
+  }
+
+  private boolean awaitDuty() {
+    try {
+      return duty.tryLock(FATAL_DUTY_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
