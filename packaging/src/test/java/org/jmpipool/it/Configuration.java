@@ -58,6 +58,11 @@ enum Configuration {
     return null;
   }
 
+  /** Whether the ranks reach MPI through java.lang.foreign. */
+  boolean foreign() {
+    return transport != null;
+  }
+
   /** The Java the ranks (and an embedding JVM) run. */
   Path java() {
     return transport == null ? Path.of(System.getProperty("java.home"), "bin", "java") : Path.of(JDK22, "bin", "java");

@@ -66,6 +66,13 @@ public interface MpiBinding {
   /** Finalizes MPI. */
   void finalizeMpi();
 
+  /**
+   * Makes now what the first call of each function would make, MPI not initialized: a class-data
+   * training does, so that ranks find it in their archive.
+   */
+  default void prepareCalls() {
+  }
+
   /** Returns {@code MPI_COMM_WORLD}. */
   Comm world();
 

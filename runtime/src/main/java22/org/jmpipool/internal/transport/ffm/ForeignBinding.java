@@ -88,6 +88,8 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
   private final Downcall infoSet;
   private final Downcall infoFree;
   private final Downcall errorString;
+  /** Every function bound, for {@link #prepareCalls()}. */
+  private final List<Downcall> downcalls = new ArrayList<>();
 
   /** Native memory for out-parameters, one per calling thread. */
   private final class Scratch {
@@ -242,6 +244,11 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
     } catch (Throwable e) {
       throw new IllegalStateException("setenv failed", e);
     }
+  }
+
+  @Override
+  public void prepareCalls() {
+    downcalls.forEach(Downcall::handle);
   }
 
   @Override
@@ -562,7 +569,9 @@ public final class ForeignBinding implements MpiBindings.ForeignLibrary {
       missing.add(name);
       return null;
     }
-    return new Downcall(symbol, option, parameters);
+    Downcall downcall = new Downcall(symbol, option, parameters);
+    downcalls.add(downcall);
+    return downcall;
   }
 
   /**
