@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.jmpipool.internal.ClassDataArchive;
 import org.jmpipool.internal.JobContext;
 import org.jmpipool.internal.job.ProgramArguments;
 import org.jmpipool.internal.RankJvm;
@@ -588,7 +589,7 @@ public final class Launcher implements Callable<Integer> {
     if (archives != null && !ClassDataArchive.userDecides(jvmOptions)) {
       List<Path> jars = new ArrayList<>(runtimeJars);
       rankMpi.classpath().forEach(entry -> jars.add(Path.of(entry)));
-      jvm.addAll(archives.rankOptions(java, runtimeOptions, runtimeClasspath, jars, !dryRun,
+      jvm.addAll(archives.jvmOptions(java, runtimeOptions, runtimeClasspath, jars, !dryRun,
           verbose ? word -> spec.commandLine().getErr().println("jmpipool: " + word) : word -> { }));
     }
     if (verbose) {

@@ -58,6 +58,11 @@ enum Configuration {
     return null;
   }
 
+  /** The MPI family. */
+  MpiInstallation.Family family() {
+    return family;
+  }
+
   /** Whether the ranks reach MPI through java.lang.foreign. */
   boolean foreign() {
     return transport != null;

@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -17,9 +21,11 @@ import org.jmpipool.Jmpipool;
 import org.jmpipool.MpiPoolExecutor;
 import org.jmpipool.PoolStartException;
 import org.jmpipool.TaskContext;
+import org.jmpipool.internal.transport.MpiInstallation;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -108,6 +114,39 @@ class EmbeddedPoolsIT {
       assertEquals("set here|from the caller|exported|/tmp", seen);
     } finally {
       System.clearProperty("jmpipool.it.inherited");
+    }
+  }
+
+  /**
+   * A JVM whose classpath starts with jmpipool's jars (a packaged application) makes a class-data
+   * archive for its spawned workers at its first pool, before that pool starts: its workers, and
+   * the start check's JVM, load their classes from it (on java.lang.foreign, the JDK's classes for
+   * native calls too). MPICH here cannot spawn: its pool runs on a named host, the relay's JVM
+   * and the worker's started by mpiexec.
+   */
+  @ParameterizedTest
+  @EnumSource(Configuration.class)
+  void spawnedWorkersOfAPackagedApplicationStartFromAClassDataArchive(Configuration configuration,
+      @TempDir Path temp) throws IOException {
+    Path loading = Files.createDirectories(temp.resolve("loading"));
+    String[] arguments = configuration.family() == MpiInstallation.Family.MPICH
+        ? new String[] {loading.toString(), "localhost"} : new String[] {loading.toString()};
+    Jobs.Result result = Jobs.javaJarsFirst(configuration, Map.of("JMPIPOOL_CDS_DIR", temp.resolve("cds").toString()),
+        Programs.SpawnsLoggingClassLoading.class, arguments);
+    assertEquals(0, result.status(), result.toString());
+    assertTrue(result.out().contains("answer 42"), result.toString());
+    try (var logs = Files.list(loading)) {
+      List<Path> jvms = logs.toList();
+      assertTrue(jvms.size() >= 2, "the start check's JVM and the worker's: " + jvms);
+      for (Path jvm : jvms) {
+        String loaded = Files.readString(jvm);
+        assertTrue(loaded.contains("org.jmpipool.internal.SpawnedWorker source: shared objects file (top)"),
+            jvm + " loaded the worker's main class from the archive");
+        if (configuration.foreign()) {
+          assertTrue(loaded.contains("jdk.internal.foreign.abi.DowncallLinker source: shared objects file (top)"),
+              jvm + " loaded the linker of native calls from the archive");
+        }
+      }
     }
   }
 

@@ -2,18 +2,21 @@ package org.jmpipool.it;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntPredicate;
+import java.util.stream.Collectors;
 
 /**
  * Runs {@code bin/jmpipool} as a user would, with a deadline, and makes sure that no process of
@@ -136,6 +139,24 @@ final class Jobs {
     return java(prefix, configuration.java(), merged, configuration.embeddedJvmOptions(), whileRunning, program, args);
   }
 
+  /**
+   * Runs a test program with plain {@code java} of a configuration, in an environment changed as
+   * given, on this test JVM's classpath with its jars first, as a packaged application's is
+   * (jmpipool's jars lead it, the test classes follow).
+   */
+  static Result javaJarsFirst(Configuration configuration, Map<String, String> environment, Class<?> program,
+      String... args) {
+    configuration.assumeAvailable();
+    Map<String, String> merged = new HashMap<>(configuration.embeddedEnvironment());
+    merged.putAll(environment);
+    Map<Boolean, List<String>> byKind = Arrays.stream(testClasspath().split(File.pathSeparator))
+        .collect(Collectors.partitioningBy(entry -> entry.endsWith(".jar")));
+    List<String> jarsFirst = new ArrayList<>(byKind.get(true));
+    jarsFirst.addAll(byKind.get(false));
+    return java(List.of(), configuration.java(), merged, configuration.embeddedJvmOptions(),
+        String.join(File.pathSeparator, jarsFirst), (out, mark) -> { }, program, args);
+  }
+
   private static Result java(Path java, Map<String, String> environment, List<String> jvmOptions, Class<?> program,
       String... args) {
     return java(List.of(), java, environment, jvmOptions, (out, mark) -> { }, program, args);
@@ -143,14 +164,22 @@ final class Jobs {
 
   private static Result java(List<String> prefix, Path java, Map<String, String> environment, List<String> jvmOptions,
       WhileRunning whileRunning, Class<?> program, String... args) {
+    return java(prefix, java, environment, jvmOptions, testClasspath(), whileRunning, program, args);
+  }
+
+  private static Result java(List<String> prefix, Path java, Map<String, String> environment, List<String> jvmOptions,
+      String classpath, WhileRunning whileRunning, Class<?> program, String... args) {
     String marker = "-Djmpipool.it.marker=" + UUID.randomUUID();
     List<String> command = new ArrayList<>(prefix);
     command.addAll(List.of(java.toString(), marker));
     command.addAll(jvmOptions);
-    command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-        program.getName()));
+    command.addAll(List.of("-cp", classpath, program.getName()));
     command.addAll(List.of(args));
     return run(command, marker, environment, DEADLINE, whileRunning);
+  }
+
+  private static String testClasspath() {
+    return System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
   }
 
   /** Something a test does to a job while it runs. */

@@ -545,6 +545,24 @@ final class Programs {
     }
   }
 
+  /**
+   * Starts a pool of one worker whose JVMs (the start check's, the worker's, a relay's) log the
+   * classes they load to files in the directory {@code args[0]}, and runs a task on it: spawned,
+   * or, with a second argument, on that host (an MPI job of its own).
+   */
+  public static final class SpawnsLoggingClassLoading {
+    public static void main(String[] args) throws Exception {
+      org.jmpipool.PoolBuilder builder = Jmpipool.builder().backend(org.jmpipool.Backend.SPAWN).workers(1)
+          .jvmOptions("-Xlog:class+load=info:file=" + args[0] + "/%p.log");
+      if (args.length > 1) {
+        builder.hosts(args[1]);
+      }
+      try (MpiPoolExecutor pool = builder.build()) {
+        System.out.println("answer " + pool.submit(() -> 42).get());
+      }
+    }
+  }
+
   /** Does nothing; used to check that a job is started and ended cleanly. */
   public static final class Nothing {
     public static void main(String[] args) throws IOException {

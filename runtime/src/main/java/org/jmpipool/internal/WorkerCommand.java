@@ -3,6 +3,9 @@ package org.jmpipool.internal;
 import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.URISyntaxException;
+import java.nio.file.FileSystemNotFoundException;
+import java.security.CodeSource;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +20,8 @@ import org.jmpipool.PoolStartException;
 import org.jmpipool.internal.transport.MpiBindings;
 import org.jmpipool.internal.transport.Transport;
 import org.jmpipool.internal.transport.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The command that starts a spawned worker: this JVM's Java, the runtime's rank options, the
@@ -26,6 +31,8 @@ import org.jmpipool.internal.transport.TransportException;
  * <p>Threads: the thread that starts a spawned pool.
  */
 final class WorkerCommand {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerCommand.class);
 
   /** Options of this JVM that workers need to run the same code the same way. */
   private static final List<String> INHERITED_OPTION_PREFIXES = List.of("--add-opens=", "--add-exports=",
@@ -54,18 +61,22 @@ final class WorkerCommand {
     if (MpiBindings.chosen() == MpiBindings.Kind.FFM) {
       MpiBindings.pinnedLibrary();
     }
-    List<String> jvm = new ArrayList<>();
-    jvm.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    jvm.addAll(RankJvm.runtimeOptions(Runtime.version().feature(), settings.jvmOptions()));
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> runtimeOptions = new ArrayList<>(RankJvm.runtimeOptions(Runtime.version().feature(),
+        settings.jvmOptions()));
     for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (INHERITED_OPTION_PREFIXES.stream().anyMatch(option::startsWith) && !jvm.contains(option)) {
-        jvm.add(option);
+      if (INHERITED_OPTION_PREFIXES.stream().anyMatch(option::startsWith) && !runtimeOptions.contains(option)) {
+        runtimeOptions.add(option);
       }
     }
+    String classpath = classpath();
+    List<String> jvm = new ArrayList<>(List.of(java));
+    jvm.addAll(runtimeOptions);
+    jvm.addAll(archiveOptions(java, runtimeOptions, classpath, settings.jvmOptions()));
     properties(settings).forEach((name, value) -> jvm.add("-D" + name + "=" + value));
     jvm.addAll(settings.jvmOptions());
     jvm.add("-cp");
-    jvm.add(classpath());
+    jvm.add(classpath);
     jvm.add(RankJvm.SPAWNED_WORKER_MAIN);
     List<String> environment = new ArrayList<>();
     settings.environment().forEach((name, value) -> environment.add(name + "=" + value));
@@ -94,6 +105,56 @@ final class WorkerCommand {
     properties.put(SpawnedWorker.PARENT_PID_PROPERTY, Long.toString(ProcessHandle.current().pid()));
     properties.put(SpawnedWorker.PARENT_HOST_PROPERTY, Transport.localHostName());
     return properties;
+  }
+
+  /**
+   * The options that start the workers from a class-data archive of the jars that lead their
+   * classpath, when jmpipool's runtime is among them (an archive holds classes of jars only, and
+   * fits a JVM whose classpath starts as the training's did): made by the first pool that needs
+   * it, before its start timeout runs, then kept for every later one, in this JVM and the next.
+   * None when archives are off, the user's options decide, or no archive fits this classpath (one
+   * that starts with a directory of classes, as a build tool's test classpath does).
+   */
+  private static List<String> archiveOptions(String java, List<String> runtimeOptions, String classpath,
+      List<String> userOptions) {
+    ClassDataArchive archives = ClassDataArchive.of(System.getenv());
+    if (archives == null || ClassDataArchive.userDecides(userOptions)) {
+      return List.of();
+    }
+    List<String> leadingJars = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    for (String entry : classpath.split(File.pathSeparator, -1)) {
+      Path file = Path.of(entry).toAbsolutePath().normalize();
+      if (entry.isEmpty() || !Files.isRegularFile(file)) {
+        break;
+      }
+      leadingJars.add(entry);
+      files.add(file);
+    }
+    if (!files.contains(runtimeJar())) {
+      return List.of();
+    }
+    List<String> trainingOptions = new ArrayList<>(runtimeOptions);
+    MpiBindings.Kind transport = MpiBindings.chosen();
+    MpiBindings.properties(transport, transport == MpiBindings.Kind.FFM ? MpiBindings.pinnedLibrary() : null)
+        .forEach((name, value) -> trainingOptions.add("-D" + name + "=" + value));
+    return archives.jvmOptions(java, trainingOptions, String.join(File.pathSeparator, leadingJars), files, true,
+        LOG::debug);
+  }
+
+  /** The jar this runtime was loaded from, or {@code null} when its classes come from a directory. */
+  private static Path runtimeJar() {
+    CodeSource source = WorkerCommand.class.getProtectionDomain().getCodeSource();
+    if (source == null) {
+      return null;
+    }
+    try {
+      Path location = Path.of(source.getLocation().toURI());
+      return Files.isRegularFile(location) ? location.toAbsolutePath().normalize() : null;
+    } catch (URISyntaxException | IllegalArgumentException | FileSystemNotFoundException e) {
+      // Inside another archive (a fat jar's nested jar): no archive can hold such classes.
+      return null;
+    }
   }
 
   /** This JVM's classpath; a module path is added to it (the worker runs everything unnamed). */

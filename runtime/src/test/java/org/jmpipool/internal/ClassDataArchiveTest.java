@@ -1,4 +1,4 @@
-package org.jmpipool.launcher;
+package org.jmpipool.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Where the ranks' class-data archives live, when one is made, used, or given up. A stand-in
+ * Where the class-data archives of ranks and workers live, when one is made, used, or given up. A stand-in
  * {@code java} (a shell script) plays the training JVM: it writes the file named by
  * {@code -XX:ArchiveClassesAtExit}, or fails, and counts its runs.
  */
@@ -43,12 +43,12 @@ class ClassDataArchiveTest {
     Path java = fakeJava("touch \"$archive\"");
     ClassDataArchive archives = ClassDataArchive.of(Map.of(ClassDataArchive.DIRECTORY_VARIABLE, directory.toString()));
     List<String> said = new ArrayList<>();
-    List<String> first = archives.rankOptions(java.toString(), List.of("-XX:+UseSerialGC"), "lib/*", List.of(), true,
+    List<String> first = archives.jvmOptions(java.toString(), List.of("-XX:+UseSerialGC"), "lib/*", List.of(), true,
         said::add);
     Path archive = Path.of(first.get(first.size() - 1).substring("-XX:SharedArchiveFile=".length()));
     assertTrue(Files.isRegularFile(archive), first.toString());
     assertTrue(first.contains("-Xlog:cds=off"), "an archive that does not fit is ignored silently");
-    assertEquals(first, archives.rankOptions(java.toString(), List.of("-XX:+UseSerialGC"), "lib/*", List.of(), true,
+    assertEquals(first, archives.jvmOptions(java.toString(), List.of("-XX:+UseSerialGC"), "lib/*", List.of(), true,
         said::add));
     assertEquals(1, runs(), "made once");
     assertEquals(1, said.size(), said.toString());
@@ -64,10 +64,10 @@ class ClassDataArchiveTest {
     Path jar = Files.writeString(directory.resolve("runtime.jar"), "first");
     ClassDataArchive archives = ClassDataArchive.of(Map.of(ClassDataArchive.DIRECTORY_VARIABLE,
         directory.resolve("cds").toString()));
-    List<String> before = archives.rankOptions(java.toString(), List.of(), "lib/*", List.of(jar), true, word -> { });
+    List<String> before = archives.jvmOptions(java.toString(), List.of(), "lib/*", List.of(jar), true, word -> { });
     Files.writeString(jar, "second, longer");
-    List<String> afterJar = archives.rankOptions(java.toString(), List.of(), "lib/*", List.of(jar), true, word -> { });
-    List<String> otherOption = archives.rankOptions(java.toString(), List.of("-Dx=1"), "lib/*", List.of(jar), true,
+    List<String> afterJar = archives.jvmOptions(java.toString(), List.of(), "lib/*", List.of(jar), true, word -> { });
+    List<String> otherOption = archives.jvmOptions(java.toString(), List.of("-Dx=1"), "lib/*", List.of(jar), true,
         word -> { });
     assertNotEquals(before, afterJar);
     assertNotEquals(afterJar, otherOption);
@@ -79,9 +79,9 @@ class ClassDataArchiveTest {
     Path java = fakeJava("echo 'no CDS here' >&2; exit 1");
     ClassDataArchive archives = ClassDataArchive.of(Map.of(ClassDataArchive.DIRECTORY_VARIABLE, directory.toString()));
     List<String> said = new ArrayList<>();
-    assertEquals(List.of(), archives.rankOptions(java.toString(), List.of(), "lib/*", List.of(), true, said::add));
+    assertEquals(List.of(), archives.jvmOptions(java.toString(), List.of(), "lib/*", List.of(), true, said::add));
     assertTrue(said.get(0).contains("exit 1") && said.get(0).contains("no CDS here"), said.toString());
-    assertEquals(List.of(), archives.rankOptions(java.toString(), List.of(), "lib/*", List.of(), true, said::add));
+    assertEquals(List.of(), archives.jvmOptions(java.toString(), List.of(), "lib/*", List.of(), true, said::add));
     assertEquals(1, runs(), "not retried within a day");
   }
 
@@ -89,11 +89,11 @@ class ClassDataArchiveTest {
   void aDryRunMakesNothingAndArchivesUnusedForAMonthGo() throws Exception {
     Path java = fakeJava("touch \"$archive\"");
     ClassDataArchive archives = ClassDataArchive.of(Map.of(ClassDataArchive.DIRECTORY_VARIABLE, directory.toString()));
-    assertEquals(List.of(), archives.rankOptions(java.toString(), List.of(), "lib/*", List.of(), false, word -> { }));
+    assertEquals(List.of(), archives.jvmOptions(java.toString(), List.of(), "lib/*", List.of(), false, word -> { }));
     assertEquals(0, runs());
     Path stale = Files.writeString(directory.resolve("rank-0000.jsa"), "");
     Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofDays(40))));
-    archives.rankOptions(java.toString(), List.of(), "lib/*", List.of(), true, word -> { });
+    archives.jvmOptions(java.toString(), List.of(), "lib/*", List.of(), true, word -> { });
     assertFalse(Files.exists(stale));
   }
 

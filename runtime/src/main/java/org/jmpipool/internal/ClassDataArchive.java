@@ -1,4 +1,4 @@
-package org.jmpipool.launcher;
+package org.jmpipool.internal;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,24 +19,28 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * Class-data archives the ranks' JVMs start from: the classes a rank loads, already parsed and
- * verified, mapped from a file (a JVM then starts about 0.45 s sooner per job here). One archive
- * per rank Java, runtime options and runtime classpath (jmpipool's jars and the bindings'), kept
- * in a cache directory and made the first time a job needs it, by a training JVM
- * ({@code org.jmpipool.internal.ClassDataTraining}) run with {@code -XX:ArchiveClassesAtExit}.
- * An archive that no longer fits (another Java at the same path, a jar changed) is ignored by the
- * JVM, silently; its name changes with what it depends on, so a new one is made.
+ * Class-data archives the JVMs of ranks and of spawned workers start from: the classes such a
+ * JVM loads, already parsed and verified, mapped from a file (a rank JVM then starts about 0.45 s
+ * sooner per job here). One archive per Java, runtime options and runtime classpath (jmpipool's
+ * jars and the bindings', or the leading jars of a spawning JVM's classpath), kept in a cache
+ * directory and made the first time a JVM needs it, by a training JVM ({@link ClassDataTraining})
+ * run with {@code -XX:ArchiveClassesAtExit}. An archive that no longer fits (another Java at the
+ * same path, a jar changed) is ignored by the JVM, silently; its name changes with what it depends
+ * on, so a new one is made.
  *
  * <p>{@code JMPIPOOL_CDS=off} turns archives off; {@code JMPIPOOL_CDS_DIR} names the directory
  * (default {@code $XDG_CACHE_HOME/jmpipool/cds}, else {@code ~/.cache/jmpipool/cds}), which the
- * ranks on other nodes must see at the same path to use it (a JVM that does not find it starts as
+ * JVMs on other nodes must see at the same path to use it (a JVM that does not find it starts as
  * without). {@code bin/jmpipool} keeps the launcher's own archive there too.
+ *
+ * <p>Threads: any; one training at a time per JVM.
  */
-final class ClassDataArchive {
+public final class ClassDataArchive {
 
   static final String SWITCH_VARIABLE = "JMPIPOOL_CDS";
   static final String DIRECTORY_VARIABLE = "JMPIPOOL_CDS_DIR";
-  static final String TRAINING_MAIN = "org.jmpipool.internal.ClassDataTraining";
+  /** Trainings of one JVM write to the same partial file, and each makes what the others would. */
+  private static final Object TRAINING = new Object();
   /** An archive that does not fit is ignored without a word: the job runs as without one. */
   private static final List<String> QUIET = List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
   /** A training takes 1-2 s; one that takes far longer only delays the first job, which then starts without. */
@@ -56,7 +60,7 @@ final class ClassDataArchive {
    * Returns the archives of this environment, or {@code null} when they are turned off or there
    * is no home for them.
    */
-  static ClassDataArchive of(Map<String, String> environment) {
+  public static ClassDataArchive of(Map<String, String> environment) {
     if ("off".equalsIgnoreCase(environment.getOrDefault(SWITCH_VARIABLE, ""))) {
       return null;
     }
@@ -73,36 +77,39 @@ final class ClassDataArchive {
   }
 
   /** Whether a user's JVM options take class-data sharing in hand themselves. */
-  static boolean userDecides(List<String> userOptions) {
+  public static boolean userDecides(List<String> userOptions) {
     return userOptions.stream().anyMatch(option -> option.startsWith("-Xshare")
         || option.contains("SharedArchiveFile") || option.contains("ArchiveClassesAtExit")
         || option.contains("UseSharedSpaces"));
   }
 
   /**
-   * Returns the options that start a rank JVM from its archive, made first when it is missing and
-   * {@code make} says so; none when there is no archive to use.
+   * Returns the options that start a rank's or a worker's JVM from its archive, made first when
+   * it is missing and {@code make} says so; none when there is no archive to use.
    *
-   * @param java the ranks' java executable
+   * @param java the JVM's java executable
    * @param runtimeOptions the runtime's and the transport's JVM options (not the user's)
-   * @param classpath the runtime's classpath, as the ranks get it (before the user's entries)
+   * @param classpath the start of the JVM's classpath the archive holds (the runtime's jars),
+   *     as the JVM gets it
    * @param jars the files that classpath stands for
    * @param make whether to make a missing archive now (not for a dry run)
-   * @param say where a word on the making goes (--verbose), or nowhere
+   * @param say where a word on the making goes (--verbose, a debug log), or nowhere
    */
-  List<String> rankOptions(String java, List<String> runtimeOptions, String classpath, List<Path> jars, boolean make,
-      Consumer<String> say) {
+  public List<String> jvmOptions(String java, List<String> runtimeOptions, String classpath, List<Path> jars,
+      boolean make, Consumer<String> say) {
     Path archive;
     try {
       archive = directory.resolve("rank-" + key(java, runtimeOptions, classpath, jars) + ".jsa");
     } catch (IOException e) {
-      say.accept("no class-data archive for the ranks: " + e.getMessage());
+      say.accept("no class-data archive: " + e.getMessage());
       return List.of();
     }
-    if (Files.isRegularFile(archive)) {
-      markUsed(archive);
-    } else if (!make || !train(java, runtimeOptions, classpath, archive, say)) {
-      return List.of();
+    synchronized (TRAINING) {
+      if (Files.isRegularFile(archive)) {
+        markUsed(archive);
+      } else if (!make || !train(java, runtimeOptions, classpath, archive, say)) {
+        return List.of();
+      }
     }
     List<String> options = new ArrayList<>(QUIET);
     options.add("-XX:SharedArchiveFile=" + archive);
@@ -145,7 +152,7 @@ final class ClassDataArchive {
       List<String> command = new ArrayList<>(List.of(java, "-XX:ArchiveClassesAtExit=" + partial));
       command.addAll(QUIET);
       command.addAll(runtimeOptions);
-      command.addAll(List.of("-cp", classpath, TRAINING_MAIN));
+      command.addAll(List.of("-cp", classpath, ClassDataTraining.class.getName()));
       Path output = Files.createTempFile("jmpipool-cds", ".out");
       try {
         Process training = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
@@ -157,11 +164,11 @@ final class ClassDataArchive {
         }
         if (ended && training.exitValue() == 0 && Files.isRegularFile(partial)) {
           Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-          say.accept("made the ranks' class-data archive " + archive);
+          say.accept("made the class-data archive " + archive);
           return true;
         }
-        say.accept("could not make the ranks' class-data archive (" + (ended ? "exit " + training.exitValue()
-            : "not done in " + TRAINING_TIMEOUT_SECONDS + " s") + "); the ranks start without: "
+        say.accept("could not make the class-data archive (" + (ended ? "exit " + training.exitValue()
+            : "not done in " + TRAINING_TIMEOUT_SECONDS + " s") + "); the JVMs start without: "
             + Files.readString(output, StandardCharsets.ISO_8859_1).strip());
         Files.writeString(failed, "");
         return false;
@@ -170,7 +177,7 @@ final class ClassDataArchive {
         Files.deleteIfExists(partial);
       }
     } catch (IOException e) {
-      say.accept("could not make the ranks' class-data archive in " + directory + ": " + e.getMessage());
+      say.accept("could not make the class-data archive in " + directory + ": " + e.getMessage());
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
