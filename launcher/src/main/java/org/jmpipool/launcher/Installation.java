@@ -1,8 +1,6 @@
 package org.jmpipool.launcher;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,6 +39,33 @@ class Installation {
 
   Path home() {
     return home;
+  }
+
+  /**
+   * Starts finding, on a thread of its own while the command line is parsed, what a job of the
+   * default transport asks next: its launch program, then the Open MPI version for the bindings,
+   * or the MPI library, loaded in this JVM, for {@code ffm}. The launcher then asks the same
+   * questions and gets the answers found, or waits for them; loading a library again is cheap.
+   */
+  void findAhead() {
+    MpiBindings.Kind transport;
+    try {
+      transport = MpiBindings.resolve(environment.get(MpiBindings.TRANSPORT_VARIABLE), rankJavaVersion());
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    MpiInstallation.Family family = transport == MpiBindings.Kind.BINDINGS ? MpiInstallation.Family.OPEN_MPI : null;
+    mpi.findAhead(family, program -> {
+      try {
+        if (transport == MpiBindings.Kind.BINDINGS) {
+          openMpiVersion(program.executable());
+        } else {
+          mpiLibrary(program, program.family());
+        }
+      } catch (LaunchException e) {
+        // The launcher asks again, and says what is wrong.
+      }
+    });
   }
 
   /** Finds an executable on PATH, or takes a path as it is. */
@@ -123,11 +147,11 @@ class Installation {
       ompiInfo = executable("ompi_info").orElseThrow(() -> new LaunchException(LaunchException.ENVIRONMENT,
           "ompi_info not found next to " + mpirun + " or on PATH: is Open MPI installed completely?"));
     }
-    String output = run(ompiInfo.toString(), "--version");
+    String output = mpi.output(List.of(ompiInfo.toString(), "--version"));
     Matcher matcher = OMPI_VERSION.matcher(output);
     if (!matcher.find()) {
       throw new LaunchException(LaunchException.ENVIRONMENT, "cannot read the Open MPI version from '" + ompiInfo
-          + " --version': " + output.strip());
+          + " --version': " + (output.isBlank() ? "it printed nothing, or did not run within 10 s" : output.strip()));
     }
     return matcher.group(1);
   }
@@ -217,26 +241,6 @@ class Installation {
     if (built != null && !built.equals(version)) {
       throw new LaunchException(LaunchException.ENVIRONMENT, "the Java bindings " + jar + " are built for Open MPI "
           + built + ", but Open MPI " + version + " is installed: run " + provisionScript());
-    }
-  }
-
-  private static String run(String... command) throws LaunchException {
-    try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      byte[] output;
-      try (InputStream in = process.getInputStream()) {
-        output = in.readAllBytes();
-      }
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new LaunchException(LaunchException.ENVIRONMENT, String.join(" ", command) + " did not finish in 30 s");
-      }
-      return new String(output, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new LaunchException(LaunchException.ENVIRONMENT, "cannot run " + String.join(" ", command) + ": " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LaunchException(LaunchException.ENVIRONMENT, "interrupted while running " + command[0]);
     }
   }
 

@@ -161,7 +161,9 @@ public final class Launcher implements Callable<Integer> {
   public static void main(String[] args) {
     Map<String, String> environment = System.getenv();
     Path home = Path.of(environment.getOrDefault("JMPIPOOL_HOME", ".")).toAbsolutePath().normalize();
-    System.exit(commandLine(new Launcher(new Installation(environment, home))).execute(args));
+    Installation installation = new Installation(environment, home);
+    installation.findAhead();
+    System.exit(commandLine(new Launcher(installation)).execute(args));
   }
 
   static CommandLine commandLine(Launcher launcher) {

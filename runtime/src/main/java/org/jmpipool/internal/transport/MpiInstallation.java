@@ -13,7 +13,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -86,9 +90,29 @@ public final class MpiInstallation {
   }
 
   private final Map<String, String> environment;
+  /**
+   * What each command printed, or is printing: run once per installation, by the first thread
+   * that asks; a thread that asks while it runs waits for that run.
+   */
+  private final Map<List<String>, FutureTask<String>> answers = new ConcurrentHashMap<>();
 
   public MpiInstallation(Map<String, String> environment) {
     this.environment = environment;
+  }
+
+  /**
+   * Starts finding, on a thread of its own, the launch program {@link #launchProgram} will find
+   * for this family (running each candidate's {@code --version}), and then running {@code
+   * followUp} with it: the answers are ready, or on their way, when the same questions are asked
+   * (the launcher asks them after parsing its command line, which takes longer).
+   *
+   * @param family the family, or {@code null} for whichever plain {@code mpiexec} is
+   * @param followUp more questions about the program found
+   */
+  public void findAhead(Family family, Consumer<LaunchProgram> followUp) {
+    Thread finder = new Thread(() -> launchProgram(family).ifPresent(followUp), "jmpipool-find-mpi");
+    finder.setDaemon(true);
+    finder.start();
   }
 
   /**
@@ -268,7 +292,6 @@ public final class MpiInstallation {
     return Optional.empty();
   }
 
-  /** What a short command prints (stdout and stderr), or nothing when it cannot run, or does not end, in 10 s. */
   /**
    * Open MPI's daemons talk over TCP connections that are idle while a job runs: without
    * keepalive probes, mpirun would wait for a node cut off from it for the 15 minutes TCP takes
@@ -287,10 +310,33 @@ public final class MpiInstallation {
         "--mca", "oob_tcp_keepalive_probes", "3");
   }
 
-  private static String output(List<String> command) {
+  /**
+   * What a short command prints (stdout and stderr), or nothing when it cannot run, or does not
+   * end, in 10 s; asked once per installation.
+   */
+  public String output(List<String> command) {
+    FutureTask<String> run = new FutureTask<>(() -> run(command));
+    FutureTask<String> asked = answers.putIfAbsent(List.copyOf(command), run);
+    if (asked == null) {
+      run.run();
+      asked = run;
+    }
+    try {
+      return asked.get();
+    } catch (ExecutionException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  private static String run(List<String> command) {
     Path file = null;
     try {
       file = Files.createTempFile("jmpipool-mpi", ".out");
+      // A look-ahead still running when the JVM ends leaves no file behind.
+      file.toFile().deleteOnExit();
       Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(file.toFile()).start();
       process.getOutputStream().close();
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
