@@ -4,11 +4,11 @@ import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
-import java.nio.file.FileSystemNotFoundException;
-import java.security.CodeSource;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.CodeSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The command that starts a spawned worker: this JVM's Java, the runtime's rank options, the
  * options of this JVM that decide what code may do (module access, assertions, preview
- * features), the chosen system properties, this JVM's classpath, and the worker main class.
+ * features), those of a class-data archive when one fits, the chosen system properties, this
+ * JVM's classpath, and the worker main class.
  *
  * <p>Threads: the thread that starts a spawned pool.
  */
