@@ -7,6 +7,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.ArrayList;
@@ -125,8 +126,8 @@ final class WorkerCommand {
     List<String> leadingJars = new ArrayList<>();
     List<Path> files = new ArrayList<>();
     for (String entry : classpath.split(File.pathSeparator, -1)) {
-      Path file = Path.of(entry).toAbsolutePath().normalize();
-      if (entry.isEmpty() || !Files.isRegularFile(file)) {
+      Path file = regularFile(entry);
+      if (file == null) {
         break;
       }
       leadingJars.add(entry);
@@ -141,6 +142,22 @@ final class WorkerCommand {
         .forEach((name, value) -> trainingOptions.add("-D" + name + "=" + value));
     return archives.jvmOptions(java, trainingOptions, String.join(File.pathSeparator, leadingJars), files, true,
         LOG::debug);
+  }
+
+  /**
+   * The file a classpath entry names, or {@code null} when it names none (a directory, nothing,
+   * a string that is no path here): the JVM skips such an entry, and an archive ends before it.
+   */
+  private static Path regularFile(String entry) {
+    if (entry.isEmpty()) {
+      return null;
+    }
+    try {
+      Path file = Path.of(entry).toAbsolutePath().normalize();
+      return Files.isRegularFile(file) ? file : null;
+    } catch (InvalidPathException e) {
+      return null;
+    }
   }
 
   /** The jar this runtime was loaded from, or {@code null} when its classes come from a directory. */
